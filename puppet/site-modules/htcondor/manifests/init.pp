@@ -1,0 +1,97 @@
+# @summary Installs and configures HTCondor for one or more pool roles.
+#
+# Configuration is written as one numbered file per concern in
+# `/etc/condor/config.d`; files Puppet does not manage there are removed.
+# Changes reload HTCondor (the same as `condor_reconfig`), or restart it
+# where HTCondor only reads the setting at start-up.
+#
+# @example A central manager
+#   class { 'htcondor':
+#     central_manager  => 'cm.example.org',
+#     uid_domain       => 'example.org',
+#     roles            => ['central_manager'],
+#     pool_signing_key => Sensitive('a long random string'),
+#   }
+#
+# @param central_manager
+#   Host name of the collector, negotiator and CCB (`CONDOR_HOST`).
+# @param uid_domain
+#   `UID_DOMAIN`: hosts sharing it treat equal user names as the same user.
+# @param trust_domain
+#   `TRUST_DOMAIN`: the issuer name in the pool's IDTOKENS.
+# @param roles
+#   What this host runs: `central_manager`, `submit` and/or `execute`.
+# @param pool_signing_key
+#   The pool's IDTOKENS signing key, written to `passwords.d/POOL` (mode 0600).
+#   Every host that holds it can authenticate as a pool daemon.
+# @param tokens
+#   IDTOKENS written to `tokens.d`, by file name, each mode 0600.
+# @param package_source
+#   `distribution` installs the operating system's package; `upstream` adds
+#   HTCondor's own repository first (not tested by this project).
+# @param distribution_package
+#   Package name in the distribution (module data).
+# @param upstream_package
+#   Package name in HTCondor's repository (module data).
+# @param upstream_repository
+#   Base URL of HTCondor's repository for this operating system (module data).
+# @param upstream_key
+#   URL of the signing key of HTCondor's repository (module data).
+# @param role_packages
+#   Further packages a role needs, by role: `condor_ssh_to_job` needs the
+#   ssh client on submit hosts and sshd on execute hosts (module data).
+# @param shared_port
+#   Port of the shared port daemon and so of the collector.
+# @param network_interface
+#   `NETWORK_INTERFACE`, when the host has several addresses.
+# @param negotiator_interval
+#   Seconds between negotiation cycles (`NEGOTIATOR_INTERVAL`).
+# @param negotiator_min_interval
+#   Shortest time between cycles (`NEGOTIATOR_MIN_INTERVAL`).
+# @param negotiator_cycle_delay
+#   Delay after a cycle before a requested one starts (`NEGOTIATOR_CYCLE_DELAY`).
+# @param schedd_interval
+#   Seconds between schedd updates to the collector (`SCHEDD_INTERVAL`).
+# @param update_interval
+#   Seconds between startd updates to the collector (`UPDATE_INTERVAL`).
+# @param starter_update_interval
+#   Seconds between job updates from the starter (`STARTER_UPDATE_INTERVAL`).
+# @param starter_initial_update_interval
+#   Seconds until a starter's first job update (`STARTER_INITIAL_UPDATE_INTERVAL`).
+# @param ccb_reconnect_time
+#   Seconds a CCB client waits before reconnecting to a lost CCB server.
+# @param num_cpus
+#   Cores an execute host advertises, when not the detected number.
+class htcondor (
+  Stdlib::Host $central_manager,
+  Stdlib::Fqdn $uid_domain,
+  Array[Htcondor::Role, 1] $roles,
+  Sensitive[String[16]] $pool_signing_key,
+  Enum['distribution', 'upstream'] $package_source,
+  String[1] $distribution_package,
+  String[1] $upstream_package,
+  Stdlib::HTTPUrl $upstream_repository,
+  Stdlib::HTTPUrl $upstream_key,
+  Hash[Htcondor::Role, Array[String[1]]] $role_packages,
+  Stdlib::Port::Unprivileged $shared_port,
+  Integer[1, 3600] $negotiator_interval,
+  Integer[1, 3600] $negotiator_min_interval,
+  Integer[0, 3600] $negotiator_cycle_delay,
+  Integer[1, 3600] $schedd_interval,
+  Integer[1, 3600] $update_interval,
+  Integer[1, 3600] $starter_update_interval,
+  Integer[1, 3600] $starter_initial_update_interval,
+  Integer[1, 60] $ccb_reconnect_time,
+  Stdlib::Fqdn $trust_domain = $uid_domain,
+  Sensitive[Hash[Htcondor::Token_name, String[1]]] $tokens = Sensitive({}),
+  Optional[String[1]] $network_interface = undef,
+  Optional[Integer[1, 1024]] $num_cpus = undef,
+) {
+  contain htcondor::install
+  contain htcondor::config
+  contain htcondor::service
+
+  Class['htcondor::install']
+  -> Class['htcondor::config']
+  -> Class['htcondor::service']
+}

@@ -1,0 +1,58 @@
+# @summary Installs HTCondor from the distribution or from HTCondor's repository.
+# @api private
+class htcondor::install {
+  assert_private()
+
+  if $htcondor::package_source == 'upstream' {
+    # Not exercised by this project's tests: the lab uses Debian's package.
+    case $facts['os']['family'] {
+      'Debian': {
+        file { '/etc/apt/keyrings/htcondor.asc':
+          ensure => file,
+          source => $htcondor::upstream_key,
+          mode   => '0644',
+        }
+        -> file { '/etc/apt/sources.list.d/htcondor.sources':
+          ensure  => file,
+          mode    => '0644',
+          content => epp('htcondor/htcondor.sources.epp', {
+              'url'      => $htcondor::upstream_repository,
+              'codename' => $facts['os']['distro']['codename'],
+          }),
+        }
+        ~> exec { 'htcondor-apt-update':
+          command     => ['/usr/bin/apt-get', 'update'],
+          refreshonly => true,
+          before      => Package['htcondor'],
+        }
+      }
+      'RedHat': {
+        yumrepo { 'htcondor':
+          descr    => 'HTCondor',
+          baseurl  => $htcondor::upstream_repository,
+          gpgkey   => $htcondor::upstream_key,
+          gpgcheck => '1',
+          enabled  => '1',
+          before   => Package['htcondor'],
+        }
+      }
+      default: {
+        fail("htcondor::package_source 'upstream' is not supported on ${facts['os']['family']}")
+      }
+    }
+    $package = $htcondor::upstream_package
+  } else {
+    $package = $htcondor::distribution_package
+  }
+
+  package { 'htcondor':
+    ensure => installed,
+    name   => $package,
+  }
+
+  $extra = $htcondor::roles.map |$role| { $htcondor::role_packages.get($role, []) }.flatten.unique
+  package { $extra:
+    ensure => installed,
+    before => Package['htcondor'],
+  }
+}
