@@ -1,0 +1,15 @@
+# Wrong Hiera data stops the compilation with a message that names the key.
+describe 'site.pp' do
+  {
+    'bad-interval.example.test' => %r{parameter 'negotiator_interval' expects an Integer value},
+    'bad-port.example.test'     => %r{parameter 'shared_port' expects .*Integer\[1024, 65535\]},
+    'bad-role.example.test'     => %r{Hiera key 'unchained::role' .* got 'gateway'},
+  }.each do |certname, message|
+    context "on #{certname}" do
+      hiera_node certname
+      include_context 'Debian trixie facts'
+
+      it { is_expected.to compile.and_raise_error(message) }
+    end
+  end
+end
