@@ -11,6 +11,8 @@ class htcondor::config {
     recurse => true,
     purge   => true,
     force   => true,
+    # Removing an unmanaged file is a configuration change too.
+    notify  => Exec['htcondor-reload'],
   }
 
   file { ['/etc/condor/passwords.d', '/etc/condor/tokens.d']:
@@ -21,6 +23,7 @@ class htcondor::config {
     recurse => true,
     purge   => true,
     force   => true,
+    notify  => Exec['htcondor-reload'],
   }
 
   file { '/etc/condor/passwords.d/POOL':

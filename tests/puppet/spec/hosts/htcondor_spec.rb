@@ -10,11 +10,12 @@ describe 'site.pp' do
     token    = '/etc/condor/tokens.d/condor@ex1.example.test'
 
     describe 'files' do
-      it 'purges what Puppet does not manage from config.d' do
+      it 'purges what Puppet does not manage from config.d, and reloads' do
         is_expected.to contain_file(config_d)
           .with_ensure('directory')
           .with_purge(true)
           .with_recurse(true)
+          .that_notifies('Exec[htcondor-reload]')
       end
 
       it 'writes the pool signing key, mode 0600' do
