@@ -1,0 +1,170 @@
+"""labctl: build, boot, configure and tear down the site lab."""
+
+import argparse
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from . import config, image, network, pool
+from .config import LabError
+from .hosts import Machine
+from .run import say
+
+
+def machines():
+    return [Machine(h) for h in config.HOSTS]
+
+
+def ensure_secrets():
+    """The lab's pool signing key, made once per lab like a site's eyaml data."""
+    secrets_dir = config.STATE_DIR / "secrets"
+    path = secrets_dir / "pool.yaml"
+    if not path.exists():
+        secrets_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(secrets_dir, 0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"---\nhtcondor::pool_signing_key: '{secrets.token_urlsafe(48)}'\n")
+    return secrets_dir
+
+
+def check_image_in_use():
+    """Refuse to boot hosts on a new image while others run on an old one."""
+    recorded = config.STATE_DIR / "image"
+    current = str(image.image_dir())
+    if recorded.exists() and recorded.read_text() != current and any(m.is_running() for m in machines()):
+        raise LabError("the lab runs on an older image than its inputs now describe; run `labctl down` first")
+    recorded.write_text(current)
+
+
+def apply_checked(machine):
+    status, log = pool.apply(machine)
+    if status not in pool.APPLY_OK:
+        raise LabError(f"puppet apply on {machine.host.name} failed (exit {status}); log: {log}")
+    return status
+
+
+def cmd_up(args):
+    started = time.monotonic()
+    image.ensure_image()
+    config.STATE_DIR.mkdir(parents=True, exist_ok=True)
+    check_image_in_use()
+    secrets_dir = ensure_secrets()
+    network.ensure_bridge()
+
+    all_machines = machines()
+    booted = []
+    for m in all_machines:
+        network.ensure_host_network(m.host)
+        if not m.is_running():
+            say(f"booting {m.host.name}")
+            m.boot(secrets_dir)
+            booted.append(m)
+    for m in booted:
+        m.wait_booted()
+
+    # The central manager converges first so that execute hosts find the CCB.
+    pending = [m for m in all_machines if not m.converged.exists()]
+    if pending and pending[0].host is config.HOSTS[0]:
+        say(f"applying {pending[0].host.name}")
+        apply_checked(pending.pop(0))
+    if pending:
+        say(f"applying {', '.join(m.host.name for m in pending)}")
+        with ThreadPoolExecutor(len(pending)) as pool_:
+            list(pool_.map(apply_checked, pending))
+
+    pool.wait_pool_ready(all_machines[0])
+    say(f"lab ready in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_apply(args):
+    machine = Machine(config.host(args.host))
+    status, log = pool.apply(machine)
+    print(log.read_text(), end="")
+    return status
+
+
+def cmd_exec(args):
+    machine = Machine(config.host(args.host))
+    if not args.command:
+        raise LabError("nothing to run: labctl exec HOST [--user NAME] -- COMMAND...")
+    return machine.exec(args.command, user=args.user).returncode
+
+
+def cmd_status(args):
+    any_running = False
+    for m in machines():
+        if m.is_running():
+            any_running = True
+            system = m.exec(["systemctl", "is-system-running"], capture=True).stdout.strip()
+            condor = m.exec(["systemctl", "is-active", "condor"], capture=True).stdout.strip()
+            converged = "converged" if m.converged.exists() else "not applied"
+            print(f"{m.host.name:4} {m.host.address:12} running  system={system} condor={condor} {converged}")
+        else:
+            print(f"{m.host.name:4} {m.host.address:12} stopped")
+    if any_running:
+        ready = pool.pool_ready(machines()[0]) if machines()[0].is_running() else False
+        print(f"pool: {'ready' if ready else 'not ready'}")
+    return 0
+
+
+def cmd_down(args):
+    all_machines = machines()
+    with ThreadPoolExecutor(len(all_machines)) as pool_:
+        list(pool_.map(Machine.shut_down, all_machines))
+    for m in all_machines:
+        network.remove_host_network(m.host)
+        m.remove()
+    network.remove_bridge()
+    shutil.rmtree(config.STATE_DIR, ignore_errors=True)
+    say("lab is down")
+    return 0
+
+
+def cmd_collect(args):
+    """Daemon logs, configuration and queue state of every running host."""
+    from .collect import collect
+    collect(machines(), args.directory)
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="labctl", description=__doc__)
+    sub = parser.add_subparsers(dest="command_name", required=True)
+    sub.add_parser("up", help="build what is missing, boot all hosts, apply their roles, wait for the pool")
+    p = sub.add_parser("apply", help="run puppet apply on a host; exit with Puppet's detailed exit code")
+    p.add_argument("host")
+    p = sub.add_parser("exec", help="run a command on a host")
+    p.add_argument("--user", help="run as this user instead of root")
+    p.add_argument("host")
+    sub.add_parser("status", help="print each host and its state")
+    sub.add_parser("down", help="stop every host and remove mounts, namespaces and processes")
+    p = sub.add_parser("collect", help="copy daemon logs and queue state into a directory")
+    p.add_argument("directory")
+    # Everything after the first "--" is the command for `exec`, options and all.
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, command = argv[:split], argv[split + 1:]
+    args = parser.parse_args(argv)
+    args.command = command
+    if os.geteuid() != 0:
+        print("labctl: must run as root (it mounts file systems and creates network namespaces)",
+              file=sys.stderr)
+        return 1
+    handler = {"up": cmd_up, "apply": cmd_apply, "exec": cmd_exec, "status": cmd_status,
+               "down": cmd_down, "collect": cmd_collect}[args.command_name]
+    try:
+        return handler(args)
+    except LabError as e:
+        print(f"labctl {args.command_name}: {e}", file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as e:
+        print(f"labctl {args.command_name}: timed out: {e}", file=sys.stderr)
+        return 1

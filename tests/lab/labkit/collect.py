@@ -1,0 +1,34 @@
+"""Everything needed to understand a failure without rerunning it."""
+
+import shutil
+from pathlib import Path
+
+COMMANDS = {
+    "condor_status.txt": ["condor_status", "-any", "-af", "MyType", "Name", "MyAddress"],
+    "condor_q.txt": ["condor_q", "-all", "-nobatch"],
+    "condor_q-long.txt": ["condor_q", "-all", "-l"],
+    "condor_history.txt": ["condor_history", "-limit", "20"],
+    "condor_config.txt": ["condor_config_val", "-summary"],
+    "journal.txt": ["journalctl", "--no-pager", "-b", "-n", "2000"],
+    "failed-units.txt": ["systemctl", "--failed", "--no-pager"],
+    "ip.txt": ["ip", "addr"],
+}
+
+
+def collect(machines, directory):
+    directory = Path(directory)
+    for m in machines:
+        target = directory / m.host.name
+        target.mkdir(parents=True, exist_ok=True)
+        for log in m.dir.glob("*.log"):
+            shutil.copy(log, target / log.name)
+        if not m.is_running():
+            (target / "NOT-RUNNING").write_text("host was not running\n")
+            continue
+        condor_logs = m.root / "var/log/condor"
+        if condor_logs.is_dir():
+            shutil.copytree(condor_logs, target / "condor-logs", dirs_exist_ok=True)
+        for name, argv in COMMANDS.items():
+            result = m.exec(argv, capture=True, timeout=30)
+            (target / name).write_text(f"$ {' '.join(argv)}\n(exit {result.returncode})\n"
+                                       f"{result.stdout}{result.stderr}")

@@ -1,0 +1,72 @@
+"""Where the lab keeps things, and what it is made of."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = LAB_DIR.parent.parent
+
+# Built artefacts survive between runs and clones; everything under STATE_DIR
+# belongs to one running lab and is removed by `labctl down`.
+CACHE_DIR = Path(os.environ.get("UNCHAINED_LAB_CACHE", "/var/cache/unchained-lab"))
+STATE_DIR = Path(os.environ.get("UNCHAINED_LAB_STATE", "/var/lib/unchained-lab"))
+
+SUITE = "trixie"
+# The Python of SUITE: wheels are fetched for it, not for the host machine's.
+GUEST_PYTHON = "313"
+MIRROR = os.environ.get("UNCHAINED_LAB_MIRROR", "http://deb.debian.org/debian")
+
+DOMAIN = "lab.test"
+BRIDGE = "unlab0"
+SUBNET_PREFIX = "10.77.0"
+BRIDGE_ADDRESS = f"{SUBNET_PREFIX}.1"
+
+# Paths inside every lab host where the host machine's files appear (read-only).
+GUEST_PUPPET_ENV = "/etc/puppet/code/environments/production"
+GUEST_HIERA = "/etc/unchained-lab/hiera"
+GUEST_SECRETS = "/etc/unchained-lab/secrets"
+GUEST_APT = "/srv/unchained-lab/apt"
+GUEST_WHEELS = "/srv/unchained-lab/wheels"
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    address: str
+    # Execute hosts sit behind a firewall that drops every inbound connection.
+    firewalled: bool
+
+    @property
+    def fqdn(self):
+        return f"{self.name}.{DOMAIN}"
+
+    @property
+    def netns(self):
+        return f"unlab-{self.name}"
+
+    @property
+    def veth(self):
+        return f"unlab-{self.name}"
+
+
+# The central manager comes first: execute hosts that start before the CCB
+# is up advertise themselves without a CCB address until they retry.
+HOSTS = (
+    Host("cm", f"{SUBNET_PREFIX}.10", firewalled=False),
+    Host("hub", f"{SUBNET_PREFIX}.11", firewalled=False),
+    Host("ex1", f"{SUBNET_PREFIX}.21", firewalled=True),
+    Host("ex2", f"{SUBNET_PREFIX}.22", firewalled=True),
+)
+EXECUTE_HOSTS = tuple(h for h in HOSTS if h.firewalled)
+
+
+def host(name):
+    for h in HOSTS:
+        if h.name == name:
+            return h
+    raise LabError(f"no lab host called {name!r}; the hosts are {', '.join(h.name for h in HOSTS)}")
+
+
+class LabError(Exception):
+    """A step of the lab failed; the message says which and where its logs are."""

@@ -1,0 +1,144 @@
+"""The cached base image and the local apt repository served to the hosts.
+
+Both come from one debootstrap of Debian trixie and are kept under a key made
+of everything that goes into them, so a change to the package lists or to
+this file builds them anew and an unchanged input reuses them.
+"""
+
+import hashlib
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import config
+from .run import run, say
+
+INPUTS = (
+    config.LAB_DIR / "base-packages.txt",
+    config.LAB_DIR / "repo-packages.txt",
+    config.LAB_DIR / "wheelhouse.txt",
+    Path(__file__),
+)
+
+
+def packages(path):
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def cache_key():
+    digest = hashlib.sha256(f"{config.SUITE} {config.MIRROR}\n".encode())
+    for path in INPUTS:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def image_dir():
+    return config.CACHE_DIR / f"image-{cache_key()}"
+
+
+def rootfs():
+    return image_dir() / "rootfs"
+
+
+def apt_repo():
+    return image_dir() / "apt"
+
+
+def wheelhouse():
+    return image_dir() / "wheels"
+
+
+def ensure_image():
+    """Build the image unless the cache already holds one for these inputs."""
+    target = image_dir()
+    if (target / "complete").exists():
+        return target
+    config.CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(target.name + ".building")
+    log = config.CACHE_DIR / f"{target.name}.log"
+    shutil.rmtree(building, ignore_errors=True)
+    log.unlink(missing_ok=True)
+    say(f"building the base image and apt repository (log: {log})")
+    started = time.monotonic()
+    _build(building, log)
+    building.rename(target)
+    (target / "complete").write_text(f"built in {time.monotonic() - started:.0f} s\n")
+    _remove_stale(keep=target)
+    say(f"image built in {time.monotonic() - started:.0f} s: {target}")
+    return target
+
+
+def _build(building, log):
+    root = building / "rootfs"
+    repo = building / "apt"
+    repo.mkdir(parents=True)
+    run(["debootstrap", "--variant=minbase", "--include=" + ",".join(packages(INPUTS[0])),
+         config.SUITE, root, config.MIRROR], log=log, step="debootstrap")
+
+    # Fetch the roles' packages and their dependencies beyond the base. The
+    # chroot needs a resolver only for this step; hosts get none.
+    shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
+    chroot = ["chroot", root, "env", "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"]
+    run([*chroot, "apt-get", "update"], log=log, step="apt-get update in the image")
+    run([*chroot, "apt-get", "install", "--download-only", "--no-install-recommends", "-y",
+         *packages(INPUTS[1])], log=log, step="downloading the roles' packages")
+    archives = root / "var/cache/apt/archives"
+    for deb in archives.glob("*.deb"):
+        shutil.move(deb, repo / deb.name)
+    with open(repo / "Packages", "w") as f:
+        run(["apt-ftparchive", "packages", "."], cwd=repo, stdout=f, step="apt-ftparchive packages")
+    with open(repo / "Release", "w") as f:
+        run(["apt-ftparchive", "release", "."], cwd=repo, stdout=f, step="apt-ftparchive release")
+
+    _download_wheels(building / "wheels", log)
+
+    run([*chroot, "apt-get", "clean"], log=log, step="apt-get clean")
+    for path in (root / "var/lib/apt/lists").glob("*"):
+        if path.is_file():
+            path.unlink()
+    (root / "etc/resolv.conf").write_text("")
+    (root / "etc/hostname").unlink(missing_ok=True)
+    # Each host gets its own machine id at first boot.
+    (root / "etc/machine-id").write_text("")
+    # Mark /etc and /var as up to date with /usr, so that hosts do not run
+    # ldconfig and catalogue updates on every boot.
+    run(["chroot", root, "ldconfig"], log=log, step="ldconfig in the image")
+    for stamp in ("etc/.updated", "var/.updated"):
+        (root / stamp).write_text("")
+    for mountpoint in (config.GUEST_PUPPET_ENV, config.GUEST_HIERA, config.GUEST_SECRETS,
+                       config.GUEST_APT, config.GUEST_WHEELS):
+        (root / mountpoint.lstrip("/")).mkdir(parents=True, exist_ok=True)
+
+
+def _download_wheels(wheels, log):
+    """Fetch binary wheels for the hosts' Python with the host machine's pip,
+    which already knows this machine's index, proxy and CA bundle."""
+    wheels.mkdir()
+    py = config.GUEST_PYTHON
+    platforms = ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
+                 "manylinux_2_5_x86_64", "manylinux1_x86_64", "linux_x86_64", "any"]
+    run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", wheels,
+         "--only-binary=:all:", "--implementation", "cp", "--python-version", py,
+         "--abi", f"cp{py}", "--abi", "abi3", "--abi", "none",
+         *[arg for platform in platforms for arg in ("--platform", platform)],
+         "--requirement", INPUTS[2]], log=log, step="downloading the wheelhouse")
+
+
+def _remove_stale(keep):
+    for path in config.CACHE_DIR.glob("image-*"):
+        if path != keep and not path.name.endswith(".log") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            say(f"removed stale cache {path}")
+
+
+def cache_size():
+    total = 0
+    for dirpath, _, files in os.walk(config.CACHE_DIR):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                total += os.lstat(path).st_size
+    return total

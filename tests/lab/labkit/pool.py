@@ -1,0 +1,55 @@
+"""Configuring hosts with `puppet apply` and waiting for the HTCondor pool."""
+
+import time
+
+from . import config
+from .config import LabError
+
+PUPPET_APPLY = ["puppet", "apply", "--detailed-exitcodes", "--color=false",
+                f"--hiera_config={config.GUEST_HIERA}/hiera.yaml",
+                f"{config.GUEST_PUPPET_ENV}/manifests/site.pp"]
+
+# puppet apply --detailed-exitcodes: 0 no changes, 2 changes, 4 failures,
+# 6 changes and failures.
+APPLY_OK = (0, 2)
+
+
+def apply(machine, log=None):
+    """Run the host's role with puppet apply; return Puppet's exit status."""
+    log = log or machine.dir / f"apply-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    started = time.monotonic()
+    result = machine.exec(PUPPET_APPLY, capture=True)
+    log.write_text(result.stdout + result.stderr)
+    if result.returncode in APPLY_OK:
+        machine.converged.write_text(f"{time.monotonic() - started:.1f}\n")
+    return result.returncode, log
+
+
+def startd_addresses(cm):
+    """Map of each advertised startd's machine to its contact address."""
+    result = cm.exec(["condor_status", "-startd", "-af", "Machine", "MyAddress"], capture=True)
+    if result.returncode != 0:
+        return {}
+    ads = {}
+    for line in result.stdout.splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2:
+            ads[parts[0]] = parts[1]
+    return ads
+
+
+def pool_ready(cm):
+    """True when every execute host advertises a startd reachable through CCB."""
+    ads = startd_addresses(cm)
+    return all("CCBID=" in ads.get(h.fqdn, "") for h in config.EXECUTE_HOSTS)
+
+
+def wait_pool_ready(cm, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pool_ready(cm):
+            return
+        time.sleep(0.5)
+    ads = startd_addresses(cm)
+    raise LabError(f"pool not ready after {timeout} s: startds seen by the collector: {ads or 'none'}; "
+                   f"see `labctl collect DIR` for daemon logs")

@@ -1,0 +1,57 @@
+"""The lab network: execute hosts accept no inbound connection; no host reaches outside."""
+
+import json
+
+import pytest
+
+PROBE = """
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+try:
+    socket.create_connection((host, port), timeout=3).close()
+    print("connected")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print(type(e).__name__)
+"""
+
+
+def connect(lab, src, dst, port):
+    return lab.exec(src, "python3", "-c", PROBE, dst, str(port)).stdout.strip()
+
+
+def listening_ports(lab, host):
+    out = lab.exec(host, "ss", "-Hltn").stdout
+    ports = {int(line.split()[3].rsplit(":", 1)[1]) for line in out.splitlines()}
+    return sorted(ports)
+
+
+@pytest.mark.parametrize("worker", ["ex1", "ex2"])
+def test_inbound_connections_to_execute_hosts_time_out(lab, worker):
+    ports = listening_ports(lab, worker)
+    # HTCondor's shared port and sshd listen there, so the drop is the firewall's doing.
+    assert 9618 in ports and 22 in ports, ports
+    for port in ports + [1]:
+        assert connect(lab, "hub", f"{worker}.lab.test", port) == "timeout", port
+
+
+@pytest.mark.parametrize("worker", ["ex1", "ex2"])
+def test_execute_hosts_connect_out(lab, worker):
+    assert connect(lab, worker, "cm.lab.test", 9618) == "connected"
+    assert connect(lab, worker, "hub.lab.test", 9618) == "connected"
+
+
+def test_non_execute_hosts_accept_connections(lab):
+    # Control for the tests above: the same probe does connect where nothing drops.
+    assert connect(lab, "hub", "cm.lab.test", 9618) == "connected"
+
+
+@pytest.mark.parametrize("host", ["cm", "hub", "ex1", "ex2"])
+def test_hosts_have_no_route_beyond_the_lab(lab, host):
+    routes = json.loads(lab.exec(host, "ip", "-j", "route", "show", "table", "all").stdout)
+    ipv4 = [r for r in routes if r.get("table") != "local" and not r["dst"].startswith(("fe80", "ff00", "::1"))]
+    assert [r["dst"] for r in ipv4] == ["10.77.0.0/24"], routes
+    # Asking the kernel for a route sends nothing.
+    result = lab.exec(host, "ip", "route", "get", "203.0.113.1", check=False)
+    assert result.returncode != 0 and "unreachable" in result.stderr
