@@ -1,0 +1,43 @@
+# The two commands of README.md, and the steps they are made of.
+#   sudo make demo   bring up the demo site and say how to reach it
+#   sudo make test   every test (what CI runs)
+
+LABCTL := tests/lab/labctl
+PUPPET_FILES := $(shell find puppet -name '*.pp')
+EPP_FILES := $(shell find puppet -name '*.epp')
+
+.PHONY: test demo demo-down host-packages lint unit lab-test reference
+
+test: host-packages lint unit lab-test
+	@echo "make test: all passed. The lab is still running; 'sudo make demo-down' stops it."
+
+demo: host-packages
+	$(LABCTL) up
+	@$(LABCTL) status
+	@echo
+	@echo "The demo site is up: an HTCondor pool of four Debian hosts configured by puppet/."
+	@echo "Run commands on a host:  sudo $(LABCTL) exec hub -- condor_status"
+	@echo "                         sudo $(LABCTL) exec --user alice hub -- condor_q"
+	@echo "Stop it:                 sudo make demo-down"
+
+demo-down:
+	$(LABCTL) down
+
+host-packages:
+	tests/install-host-packages
+
+lint:
+	puppet parser validate $(PUPPET_FILES)
+	for f in $(EPP_FILES); do puppet epp validate "$$f" || exit 1; done
+	puppet-lint --fail-on-warnings puppet/site-modules puppet/manifests
+
+unit:
+	cd tests/puppet && rspec
+
+lab-test:
+	python3 -m pytest tests/lab
+
+# puppet/REFERENCE.md, from the puppet-strings comments of our classes.
+reference:
+	cd puppet && puppet strings generate --format markdown --out REFERENCE.md \
+		'site-modules/**/manifests/**/*.pp' 'site-modules/**/types/**/*.pp'
