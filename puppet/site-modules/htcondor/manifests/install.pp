@@ -45,7 +45,28 @@ class htcondor::install {
     $package = $htcondor::distribution_package
   }
 
-  package { 'htcondor':
+  # Debian's package starts HTCondor the moment it is installed, with its
+  # default configuration, and stopping a startd that is still starting up
+  # takes 15 s or more. This drop-in holds the start back until Puppet has
+  # written the pool's configuration; the service class then starts it once.
+  file { '/etc/systemd/system/condor.service.d':
+    ensure => directory,
+    mode   => '0755',
+  }
+  -> file { '/etc/systemd/system/condor.service.d/10-wait-for-puppet.conf':
+    ensure  => file,
+    mode    => '0644',
+    content => @(CONF),
+      # Managed by Puppet (htcondor): start only once the pool is configured.
+      [Unit]
+      ConditionPathExists=/etc/condor/config.d/10-pool.conf
+      | CONF
+  }
+  ~> exec { 'htcondor-systemd-reload':
+    command     => ['/usr/bin/systemctl', 'daemon-reload'],
+    refreshonly => true,
+  }
+  -> package { 'htcondor':
     ensure => installed,
     name   => $package,
   }

@@ -48,6 +48,16 @@ describe 'site.pp' do
         is_expected.to contain_class('profile::apt').that_comes_before('Package[htcondor]')
       end
 
+      it 'holds the package\'s own first start back until the pool is configured' do
+        dropin = '/etc/systemd/system/condor.service.d/10-wait-for-puppet.conf'
+        is_expected.to contain_file(dropin)
+          .with_content(%r{^ConditionPathExists=#{config_d}/10-pool.conf$})
+          .that_notifies('Exec[htcondor-systemd-reload]')
+        is_expected.to contain_exec('htcondor-systemd-reload')
+          .with_refreshonly(true)
+          .that_comes_before('Package[htcondor]')
+      end
+
       %w[10-pool 20-security 30-network 40-intervals 50-execute].each do |name|
         it "writes #{name}.conf after the package and before the service" do
           is_expected.to contain_file("#{config_d}/#{name}.conf")
