@@ -67,11 +67,9 @@ def cmd_up(args):
     for m in booted:
         m.wait_booted()
 
-    # The central manager converges first so that execute hosts find the CCB.
+    # All hosts at once: an execute host that is up before the CCB registers
+    # with it at its next attempt, CCB_RECONNECT_TIME later.
     pending = [m for m in all_machines if not m.converged.exists()]
-    if pending and pending[0].host is config.HOSTS[0]:
-        say(f"applying {pending[0].host.name}")
-        apply_checked(pending.pop(0))
     if pending:
         say(f"applying {', '.join(m.host.name for m in pending)}")
         with ThreadPoolExecutor(len(pending)) as pool_:

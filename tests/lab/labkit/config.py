@@ -50,8 +50,7 @@ class Host:
         return f"unlab-{self.name}"
 
 
-# The central manager comes first: execute hosts that start before the CCB
-# is up advertise themselves without a CCB address until they retry.
+# The central manager comes first: labctl asks it about the pool.
 HOSTS = (
     Host("cm", f"{SUBNET_PREFIX}.10", firewalled=False),
     Host("hub", f"{SUBNET_PREFIX}.11", firewalled=False),
