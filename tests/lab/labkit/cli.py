@@ -67,13 +67,18 @@ def cmd_up(args):
     for m in booted:
         m.wait_booted()
 
-    # All hosts at once: an execute host that is up before the CCB registers
-    # with it at its next attempt, CCB_RECONNECT_TIME later.
+    # Execute hosts are configured once the central manager runs: a startd
+    # that starts while the CCB is down advertises itself without a CCB
+    # address and, measured with HTCondor 23.9, does not register for minutes.
+    # Hosts that need no CCB are configured alongside the central manager.
     pending = [m for m in all_machines if not m.converged.exists()]
-    if pending:
-        say(f"applying {', '.join(m.host.name for m in pending)}")
-        with ThreadPoolExecutor(len(pending)) as pool_:
-            list(pool_.map(apply_checked, pending))
+    first = [m for m in pending if not m.host.firewalled]
+    then = [m for m in pending if m.host.firewalled]
+    for group in (first, then):
+        if group:
+            say(f"applying {', '.join(m.host.name for m in group)}")
+            with ThreadPoolExecutor(len(group)) as pool_:
+                list(pool_.map(apply_checked, group))
 
     pool.wait_pool_ready(all_machines[0])
     say(f"lab ready in {time.monotonic() - started:.1f} s")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import config, image, network
 from .config import LabError
-from .run import run
+from .run import run, say
 
 GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -97,10 +97,27 @@ class Machine:
             if self.init_pid() is not None:
                 result = self.exec(["systemctl", "is-system-running"], capture=True)
                 state = result.stdout.strip()
+                if state == "degraded":
+                    self._retry_units_that_could_not_spawn()
+                    state = self.exec(["systemctl", "is-system-running"], capture=True).stdout.strip()
                 if state in ("running", "degraded"):
                     return state
             time.sleep(0.2)
         raise LabError(f"{self.host.name} still '{state}' after {timeout} s; console log: {self.console_log}")
+
+    def _retry_units_that_could_not_spawn(self):
+        # On hosts with cgroup v1 (like the CI machine) systemd in a lab host
+        # now and then fails to start a boot unit with "Failed to spawn
+        # executor: No such file or directory" (result 'resources'), before
+        # the unit ran at all. Starting it again works; other failures stay.
+        failed = self.exec(["systemctl", "list-units", "--failed", "--plain", "--no-legend", "--no-pager"],
+                           capture=True).stdout.split("\n")
+        for unit in (line.split()[0] for line in failed if line.strip()):
+            result = self.exec(["systemctl", "show", "--property=Result", "--value", unit], capture=True)
+            if result.stdout.strip() == "resources":
+                say(f"{self.host.name}: {unit} could not be spawned at boot; starting it again")
+                self.exec(["systemctl", "reset-failed", unit], capture=True)
+                self.exec(["systemctl", "start", unit], capture=True)
 
     def exec(self, argv, *, user=None, capture=False, check=False, input=None, timeout=None):
         """Run argv inside the host as root, or as `user` with a login's environment."""
