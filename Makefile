@@ -28,7 +28,7 @@ host-packages:
 
 lint:
 	puppet parser validate $(PUPPET_FILES)
-	for f in $(EPP_FILES); do puppet epp validate "$$f" || exit 1; done
+	puppet epp validate $(EPP_FILES)
 	puppet-lint --fail-on-warnings puppet/site-modules puppet/manifests
 
 unit:

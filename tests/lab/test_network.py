@@ -6,19 +6,32 @@ import pytest
 
 PROBE = """
 import socket, sys
-host, port = sys.argv[1], int(sys.argv[2])
-try:
-    socket.create_connection((host, port), timeout=3).close()
-    print("connected")
-except socket.timeout:
-    print("timeout")
-except OSError as e:
-    print(type(e).__name__)
+from concurrent.futures import ThreadPoolExecutor
+
+def probe(port):
+    try:
+        socket.create_connection((sys.argv[1], port), timeout=3).close()
+        return "connected"
+    except socket.timeout:
+        return "timeout"
+    except OSError as e:
+        return type(e).__name__
+
+ports = [int(p) for p in sys.argv[2:]]
+with ThreadPoolExecutor(len(ports)) as pool:
+    for port, result in zip(ports, pool.map(probe, ports)):
+        print(port, result)
 """
 
 
+def connect_all(lab, src, dst, ports):
+    """Try every port at once from src; map each port to connected, timeout or the error."""
+    out = lab.exec(src, "python3", "-c", PROBE, dst, *map(str, ports)).stdout
+    return {int(port): result for port, result in (line.split() for line in out.splitlines())}
+
+
 def connect(lab, src, dst, port):
-    return lab.exec(src, "python3", "-c", PROBE, dst, str(port)).stdout.strip()
+    return connect_all(lab, src, dst, [port])[port]
 
 
 def listening_ports(lab, host):
@@ -32,8 +45,8 @@ def test_inbound_connections_to_execute_hosts_time_out(lab, worker):
     ports = listening_ports(lab, worker)
     # HTCondor's shared port and sshd listen there, so the drop is the firewall's doing.
     assert 9618 in ports and 22 in ports, ports
-    for port in ports + [1]:
-        assert connect(lab, "hub", f"{worker}.lab.test", port) == "timeout", port
+    results = connect_all(lab, "hub", f"{worker}.lab.test", ports + [1])
+    assert results == {port: "timeout" for port in ports + [1]}
 
 
 @pytest.mark.parametrize("worker", ["ex1", "ex2"])
