@@ -5,6 +5,7 @@
 LABCTL := tests/lab/labctl
 PUPPET_FILES := $(shell find puppet -name '*.pp')
 EPP_FILES := $(shell find puppet -name '*.epp')
+STRINGS := puppet strings generate --format markdown 'site-modules/**/manifests/**/*.pp' 'site-modules/**/types/**/*.pp'
 
 .PHONY: test demo demo-down host-packages lint unit lab-test reference
 
@@ -30,6 +31,10 @@ lint:
 	puppet parser validate $(PUPPET_FILES)
 	puppet epp validate $(EPP_FILES)
 	puppet-lint --fail-on-warnings puppet/site-modules puppet/manifests
+	@# REFERENCE.md must say what the code says.
+	tmp=$$(mktemp) && cd puppet && $(STRINGS) --out "$$tmp" >/dev/null 2>&1 \
+		&& diff -u REFERENCE.md "$$tmp" && rm -f "$$tmp" \
+		|| { echo "puppet/REFERENCE.md is out of date: run 'make reference'"; rm -f "$$tmp"; exit 1; }
 
 unit:
 	cd tests/puppet && rspec
@@ -39,5 +44,4 @@ lab-test:
 
 # puppet/REFERENCE.md, from the puppet-strings comments of our classes.
 reference:
-	cd puppet && puppet strings generate --format markdown --out REFERENCE.md \
-		'site-modules/**/manifests/**/*.pp' 'site-modules/**/types/**/*.pp'
+	cd puppet && $(STRINGS) --out REFERENCE.md
