@@ -71,7 +71,8 @@ def cmd_up(args):
     # that starts while the CCB is down advertises itself without a CCB
     # address and, measured with HTCondor 23.9, does not register for minutes.
     # Hosts that need no CCB are configured alongside the central manager.
-    pending = [m for m in all_machines if not m.converged.exists()]
+    # Hosts not applied yet, or applied before puppet/ or the lab's Hiera changed.
+    pending = [m for m in all_machines if pool.apply_state(m) != "converged"]
     first = [m for m in pending if not m.host.firewalled]
     then = [m for m in pending if m.host.firewalled]
     for group in (first, then):
@@ -106,8 +107,8 @@ def cmd_status(args):
             any_running = True
             system = m.exec(["systemctl", "is-system-running"], capture=True).stdout.strip()
             condor = m.exec(["systemctl", "is-active", "condor"], capture=True).stdout.strip()
-            converged = "converged" if m.converged.exists() else "not applied"
-            print(f"{m.host.name:4} {m.host.address:12} running  system={system} condor={condor} {converged}")
+            print(f"{m.host.name:4} {m.host.address:12} running  system={system} condor={condor} "
+                  f"{pool.apply_state(m)}")
         else:
             print(f"{m.host.name:4} {m.host.address:12} stopped")
     if any_running:

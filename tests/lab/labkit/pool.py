@@ -1,5 +1,6 @@
 """Configuring hosts with `puppet apply` and waiting for the HTCondor pool."""
 
+import hashlib
 import time
 
 from . import config
@@ -14,14 +15,33 @@ PUPPET_APPLY = ["puppet", "apply", "--detailed-exitcodes", "--color=false",
 APPLY_OK = (0, 2)
 
 
+def configuration_digest():
+    """A hash of everything puppet apply reads from the host machine."""
+    digest = hashlib.sha256()
+    for tree in (config.REPO_DIR / "puppet", config.LAB_DIR / "hiera"):
+        for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(config.REPO_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def apply_state(machine):
+    """'converged' if the host was applied with the configuration as it is now,
+    'stale' if the configuration has changed since, else 'not applied'."""
+    if not machine.converged.exists():
+        return "not applied"
+    applied = machine.converged.read_text().split()[0]
+    return "converged" if applied == configuration_digest() else "stale"
+
+
 def apply(machine, log=None):
     """Run the host's role with puppet apply; return Puppet's exit status."""
     log = log or machine.dir / f"apply-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    digest = configuration_digest()
     started = time.monotonic()
     result = machine.exec(PUPPET_APPLY, capture=True)
     log.write_text(result.stdout + result.stderr)
     if result.returncode in APPLY_OK:
-        machine.converged.write_text(f"{time.monotonic() - started:.1f}\n")
+        machine.converged.write_text(f"{digest} {time.monotonic() - started:.1f}\n")
     return result.returncode, log
 
 
