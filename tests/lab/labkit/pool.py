@@ -19,7 +19,10 @@ def configuration_digest():
     """A hash of everything puppet apply reads from the host machine."""
     digest = hashlib.sha256()
     for tree in (config.REPO_DIR / "puppet", config.LAB_DIR / "hiera"):
-        for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        # Hidden files are tool caches (puppet-strings' .yardoc), not configuration.
+        files = (p for p in tree.rglob("*") if p.is_file() and not any(
+            part.startswith(".") for part in p.relative_to(tree).parts))
+        for path in sorted(files):
             digest.update(str(path.relative_to(config.REPO_DIR)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
