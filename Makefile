@@ -39,8 +39,10 @@ lint:
 unit:
 	cd tests/puppet && rspec
 
+# Debian's own Python, for which host-packages installs pytest and pip
+# (another python3 earlier on PATH may lack them).
 lab-test:
-	python3 -m pytest tests/lab
+	/usr/bin/python3 -m pytest tests/lab
 
 # puppet/REFERENCE.md, from the puppet-strings comments of our classes.
 reference:
