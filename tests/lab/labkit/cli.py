@@ -67,11 +67,11 @@ def cmd_up(args):
     for m in booted:
         m.wait_booted()
 
-    # Execute hosts are configured once the central manager runs: a startd
+    # Apply hosts not applied yet, or applied before puppet/ or the lab's
+    # Hiera changed. Execute hosts go once the central manager runs: a startd
     # that starts while the CCB is down advertises itself without a CCB
     # address and, measured with HTCondor 23.9, does not register for minutes.
     # Hosts that need no CCB are configured alongside the central manager.
-    # Hosts not applied yet, or applied before puppet/ or the lab's Hiera changed.
     pending = [m for m in all_machines if pool.apply_state(m) != "converged"]
     first = [m for m in pending if not m.host.firewalled]
     then = [m for m in pending if m.host.firewalled]
@@ -101,8 +101,9 @@ def cmd_exec(args):
 
 
 def cmd_status(args):
+    all_machines = machines()
     any_running = False
-    for m in machines():
+    for m in all_machines:
         if m.is_running():
             any_running = True
             system = m.exec(["systemctl", "is-system-running"], capture=True).stdout.strip()
@@ -112,7 +113,8 @@ def cmd_status(args):
         else:
             print(f"{m.host.name:4} {m.host.address:12} stopped")
     if any_running:
-        ready = pool.pool_ready(machines()[0]) if machines()[0].is_running() else False
+        cm = all_machines[0]
+        ready = cm.is_running() and pool.pool_ready(cm)
         print(f"pool: {'ready' if ready else 'not ready'}")
     return 0
 

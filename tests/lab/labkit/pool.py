@@ -1,5 +1,6 @@
 """Configuring hosts with `puppet apply` and waiting for the HTCondor pool."""
 
+import functools
 import hashlib
 import time
 
@@ -15,6 +16,8 @@ PUPPET_APPLY = ["puppet", "apply", "--detailed-exitcodes", "--color=false",
 APPLY_OK = (0, 2)
 
 
+# One labctl command sees one configuration: hash it once, not per host.
+@functools.cache
 def configuration_digest():
     """A hash of everything puppet apply reads from the host machine."""
     digest = hashlib.sha256()
@@ -36,9 +39,9 @@ def apply_state(machine):
     return "converged" if applied == configuration_digest() else "stale"
 
 
-def apply(machine, log=None):
-    """Run the host's role with puppet apply; return Puppet's exit status."""
-    log = log or machine.dir / f"apply-{time.strftime('%Y%m%dT%H%M%S')}.log"
+def apply(machine):
+    """Run the host's role with puppet apply; return Puppet's exit status and its log."""
+    log = machine.dir / f"apply-{time.strftime('%Y%m%dT%H%M%S')}.log"
     digest = configuration_digest()
     started = time.monotonic()
     result = machine.exec(PUPPET_APPLY, capture=True)
