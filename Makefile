@@ -3,6 +3,7 @@
 #   sudo make test   every test (what CI runs)
 
 LABCTL := tests/lab/labctl
+RUFF := $(or $(UNCHAINED_LAB_CACHE),/var/cache/unchained-lab)/tools/ruff-0.17.5/bin/ruff
 PUPPET_FILES := $(shell find puppet -name '*.pp')
 EPP_FILES := $(shell find puppet -name '*.epp')
 STRINGS := puppet strings generate --format markdown 'site-modules/**/manifests/**/*.pp' 'site-modules/**/types/**/*.pp'
@@ -26,8 +27,10 @@ demo-down:
 
 host-packages:
 	tests/install-host-packages
+	tests/install-host-tools
 
 lint:
+	$(RUFF) check hub tests
 	puppet parser validate $(PUPPET_FILES)
 	puppet epp validate $(EPP_FILES)
 	puppet-lint --fail-on-warnings puppet/site-modules puppet/manifests
@@ -38,6 +41,7 @@ lint:
 
 unit:
 	cd tests/puppet && rspec
+	/usr/bin/python3 -m pytest tests/unit
 
 # Debian's own Python, for which host-packages installs pytest and pip
 # (another python3 earlier on PATH may lack them).

@@ -1,0 +1,163 @@
+"""HTCondor commands, run from argv lists, never through a shell.
+
+`UserCondor` runs the commands that act for one user (submit, remove,
+ssh-to-job) as that user through `sudo -n -u USER`, which the hub's sudo
+rule allows for exactly these programs. Queries (`condor_q`,
+`condor_history`) need no one's identity and run as the hub's own account.
+
+Every call goes through a `runner` (by default `run`), so that transcript
+tests can record the exact commands and feed back HTCondor's answers.
+"""
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+
+from .submit import USERNAME
+
+JOB_ID = re.compile(r"^([0-9]+)\.0$")
+SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
+# A socket path the job may report: inside an HTCondor scratch directory.
+SOCKET_PATH = re.compile(r"^/[A-Za-z0-9_./-]{1,90}/\.unchained/jupyter\.sock$")
+QUERY_ATTRIBUTES = ("ClusterId", "Owner", "JobStatus", "RemoteHost", "HoldReason", "HoldReasonCode",
+                    "HoldReasonSubCode", "NumJobStarts", "QDate", "EnteredCurrentStatus",
+                    "JobCurrentStartDate", "UnchainedRuntime")
+
+
+class CondorError(RuntimeError):
+    """An HTCondor command failed; the message says which and why."""
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run(argv, stdin=None, timeout=60):
+    """Run argv, feed it stdin (text), and return its `Result`."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd="/", stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(
+            proc.communicate(stdin.encode() if stdin is not None else None), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise CondorError(f"{argv[-1] if argv else '?'}: {argv[0]} timed out after {timeout} s") from None
+    return Result(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def _last_line(text):
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+class UserCondor:
+    """The HTCondor commands the hub runs as one user."""
+
+    def __init__(self, user, *, bin_dir="/usr/bin", sudo="/usr/bin/sudo", runner=run):
+        if not USERNAME.match(user):
+            raise CondorError(f"user name {user!r} is not a valid system user name")
+        self.user = user
+        self.bin_dir = bin_dir
+        self.runner = runner
+        self._prefix = [sudo, "-n", "-H", "-u", user, "--"]
+
+    def _argv(self, program, *args):
+        path = program if program.startswith("/") else f"{self.bin_dir}/{program}"
+        return [*self._prefix, path, *args]
+
+    async def _call(self, program, *args, stdin=None, timeout=60):
+        result = await self.runner(self._argv(program, *args), stdin=stdin, timeout=timeout)
+        if result.returncode != 0:
+            detail = _last_line(result.stderr) or _last_line(result.stdout) or f"exit status {result.returncode}"
+            raise CondorError(f"{program.rsplit('/', 1)[-1]} as {self.user} failed: {detail}")
+        return result.stdout
+
+    async def prepare(self, *directories):
+        """Create the user's directories the job needs (0700), as the user."""
+        await self._call("/usr/bin/mkdir", "-p", "-m", "0700", "--", *directories)
+
+    async def fetch_token(self):
+        """An IDTOKEN for the user, which condor_ssh_to_job needs to ask the
+        central manager's connection broker to reach the job's worker."""
+        await self._call("condor_token_fetch", "-token", "unchained-hub", timeout=30)
+
+    async def submit(self, description):
+        out = await self._call("condor_submit", "-terse", stdin=description, timeout=60)
+        match = SUBMITTED.search(out)
+        if not match:
+            raise CondorError(f"condor_submit as {self.user}: unexpected answer {out.strip()[:200]!r}")
+        return int(match.group(1))
+
+    async def remove(self, cluster):
+        try:
+            await self._call("condor_rm", f"{int(cluster)}", timeout=30)
+        except CondorError as e:
+            # Already gone is what we wanted.
+            if "not found" not in str(e) and "Couldn't find" not in str(e):
+                raise
+
+    async def ssh_to_job(self, cluster, *command, stdin=None, timeout=30):
+        return await self._call("condor_ssh_to_job", f"{int(cluster)}.0", *command,
+                                stdin=stdin, timeout=timeout)
+
+    def tunnel_argv(self, cluster, ssh_wrapper):
+        """The long-running tunnel command (see tunnel.py); ssh_wrapper is the
+        list of words condor_ssh_to_job runs in place of ssh."""
+        return self._argv("condor_ssh_to_job", "-ssh", " ".join(ssh_wrapper), f"{int(cluster)}.0")
+
+
+async def query_jobs(hub_id, *, bin_dir="/usr/bin", runner=run, timeout=30):
+    """Every job of this hub in the schedd's queue: {cluster: ad}."""
+    result = await runner(
+        [f"{bin_dir}/condor_q", "-all", "-constraint", f'UnchainedHub == "{hub_id}"',
+         "-attributes", ",".join(QUERY_ATTRIBUTES), "-json"], timeout=timeout)
+    if result.returncode != 0:
+        raise CondorError(f"condor_q failed: {_last_line(result.stderr) or result.returncode}")
+    ads = json.loads(result.stdout) if result.stdout.strip() else []
+    return {ad["ClusterId"]: ad for ad in ads}
+
+
+async def job_history(cluster, *, bin_dir="/usr/bin", runner=run, timeout=30):
+    """The final ad of a job that left the queue, or None."""
+    result = await runner(
+        [f"{bin_dir}/condor_history", "-limit", "1", "-json", "-attributes",
+         "ClusterId,JobStatus,ExitCode,RemoveReason,HoldReason,LastHoldReason,ExitBySignal",
+         f"{int(cluster)}.0"], timeout=timeout)
+    if result.returncode != 0 or not result.stdout.strip():
+        return None
+    ads = json.loads(result.stdout)
+    return ads[0] if ads else None
+
+
+async def fetch_own_token(*, bin_dir="/usr/bin", runner=run, timeout=30):
+    """An IDTOKEN for the hub's own account, which `condor_q -better-analyze`
+    needs to read the central manager's machine ads."""
+    result = await runner([f"{bin_dir}/condor_token_fetch", "-token", "unchained-hub"], timeout=timeout)
+    if result.returncode != 0:
+        raise CondorError(f"condor_token_fetch for the hub failed: {_last_line(result.stderr)}")
+
+
+async def why_idle(cluster, *, bin_dir="/usr/bin", runner=run, timeout=30):
+    """HTCondor's own explanation for an idle job, in one line, or ''.
+
+    From `condor_q -better-analyze`: the first condition of the job's
+    requirements that no slot satisfies, e.g. `TARGET.Memory >= RequestMemory`.
+    """
+    result = await runner([f"{bin_dir}/condor_q", "-better-analyze", f"{int(cluster)}.0"],
+                          timeout=timeout)
+    if result.returncode != 0:
+        return ""
+    for line in result.stdout.splitlines():
+        match = re.match(r"^\s*\[\d+\]\s+0\s+(.+?)\s*$", line)
+        if match:
+            return f"no machine in the pool satisfies {match.group(1)}"
+    match = re.search(r"(\d+) are able to run your job", result.stdout)
+    if match and match.group(1) == "0":
+        return "no machine is free to run it now"
+    return ""

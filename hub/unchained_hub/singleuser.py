@@ -1,0 +1,215 @@
+"""`unchained-singleuser`: the job's side of the spawner.
+
+The job starts as
+
+    unchained-singleuser --files-dir jupyter -- jupyterhub-singleuser [ARGS]
+
+and waits. Nothing secret is in the job's ClassAd, arguments or environment:
+the hub sends the notebook server's settings (its API token among them)
+through `condor_ssh_to_job`, which runs `unchained-singleuser receive` inside
+the job with the settings on standard input. `receive` hands them over a
+Unix socket in a private (0700) directory of the job's scratch space, and
+prints the path of the socket the notebook server will listen on, which is
+all the hub needs to learn from the job. No hub API is involved.
+
+`unchained-singleuser stop` (also run through `condor_ssh_to_job`) stops the
+server gracefully, so the job ends by itself and HTCondor brings the files
+back; a plain `condor_rm` would discard them.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+
+PRIVATE_DIR = ".unchained"
+CONTROL = "control.sock"
+SERVER = "jupyter.sock"
+JUPYTER_DEFAULT_PORT = 8888
+# Settings the hub may send: environment variables, by name.
+ALLOWED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+def private_dir():
+    scratch = os.environ.get("_CONDOR_SCRATCH_DIR")
+    if not scratch:
+        sys.exit("unchained-singleuser: _CONDOR_SCRATCH_DIR is not set; run me as an HTCondor job")
+    return os.path.join(scratch, PRIVATE_DIR)
+
+
+def log(message):
+    print(f"unchained-singleuser: {message}", file=sys.stderr, flush=True)
+
+
+def serve(args):
+    """The job: wait for the hub's settings, run the server, obey `stop`."""
+    os.umask(0o077)
+    private = private_dir()
+    os.makedirs(private, mode=0o700, exist_ok=True)
+    os.chmod(private, 0o700)
+    files = os.path.abspath(args.files_dir)
+    os.makedirs(files, mode=0o700, exist_ok=True)
+    control_path = os.path.join(private, CONTROL)
+    server_path = os.path.join(private, SERVER)
+
+    control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    control.bind(control_path)
+    control.listen(4)
+    control.settimeout(args.wait_for_hub)
+    log(f"waiting up to {args.wait_for_hub} s for the hub's settings")
+    try:
+        conn, settings = _accept_start(control)
+    except TimeoutError:
+        sys.exit(f"unchained-singleuser: the hub did not connect within {args.wait_for_hub} s; "
+                 "the spawn was probably cancelled. Start the server again from the hub.")
+
+    env = dict(os.environ)
+    env.update(settings)
+    # jupyterhub-singleuser takes its port from the service URL, and
+    # jupyter_server refuses a socket together with any port but its default.
+    # The server listens only on the socket; the URL's port means nothing.
+    service = urllib.parse.urlsplit(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1/"))
+    env["JUPYTERHUB_SERVICE_URL"] = service._replace(netloc=f"127.0.0.1:{JUPYTER_DEFAULT_PORT}").geturl()
+    home = os.path.expanduser("~")
+    env.setdefault("HOME", home if os.path.isdir(home) else files)
+    command = [*args.command, f"--ServerApp.sock={server_path}", "--ServerApp.sock_mode=0600",
+               f"--ServerApp.root_dir={files}"]
+    server = subprocess.Popen(command, env=env, cwd=files)
+    _reply(conn, {"socket": server_path})
+    log(f"started {args.command[0]} (pid {server.pid}) on {server_path}")
+
+    stopping = False
+
+    def terminate(signum=signal.SIGTERM, _frame=None):
+        nonlocal stopping
+        stopping = True
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
+    control.settimeout(0.5)
+    while server.poll() is None:
+        try:
+            conn, _ = control.accept()
+        except TimeoutError:
+            continue
+        except InterruptedError:
+            continue
+        with conn:
+            message = _read(conn)
+            if message.get("op") == "stop":
+                log("stop requested by the hub")
+                _reply(conn, {"ok": True})
+                terminate()
+            else:
+                _reply(conn, {"error": "unknown request"})
+    code = server.wait()
+    control.close()
+    for path in (control_path, server_path):
+        if os.path.exists(path):
+            os.unlink(path)
+    if stopping:
+        log("server stopped; HTCondor now brings the files back")
+        return 0
+    log(f"server exited with status {code}")
+    return code
+
+
+def _accept_start(control):
+    while True:
+        conn, _ = control.accept()
+        message = _read(conn)
+        if message.get("op") != "start" or not isinstance(message.get("env"), dict):
+            _reply(conn, {"error": "expected a start request"})
+            conn.close()
+            continue
+        env = message["env"]
+        bad = [k for k, v in env.items() if not ALLOWED_NAME.match(str(k)) or not isinstance(v, str)]
+        if bad:
+            _reply(conn, {"error": f"refused settings: {', '.join(map(str, bad))[:200]}"})
+            conn.close()
+            continue
+        return conn, env
+
+
+def _read(conn, limit=1 << 20):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > limit:
+            return {}
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+def _reply(conn, message):
+    conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _request(message, wait):
+    """Send one request to the job's launcher, waiting for it to listen."""
+    path = os.path.join(private_dir(), CONTROL)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.connect(path)
+                conn.sendall(json.dumps(message).encode() + b"\n")
+                return _read(conn)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                sys.exit(f"unchained-singleuser: the job's launcher is not listening on {path}")
+            time.sleep(0.1)
+
+
+def receive(args):
+    """Run by the hub inside the job: settings on stdin, socket path out."""
+    try:
+        env = json.loads(sys.stdin.read())
+    except ValueError:
+        sys.exit("unchained-singleuser receive: standard input is not JSON")
+    answer = _request({"op": "start", "env": env}, args.wait)
+    if "socket" not in answer:
+        sys.exit(f"unchained-singleuser receive: {answer.get('error', 'no answer')}")
+    print(answer["socket"])
+    return 0
+
+
+def stop(args):
+    answer = _request({"op": "stop"}, args.wait)
+    if not answer.get("ok"):
+        sys.exit(f"unchained-singleuser stop: {answer.get('error', 'no answer')}")
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["receive"], ["stop"]):
+        parser = argparse.ArgumentParser(prog=f"unchained-singleuser {argv[0]}")
+        parser.add_argument("--wait", type=float, default=20,
+                            help="seconds to wait for the job's launcher to listen")
+        args = parser.parse_args(argv[1:])
+        return receive(args) if argv[0] == "receive" else stop(args)
+    parser = argparse.ArgumentParser(prog="unchained-singleuser", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files-dir", required=True, help="the user's files, relative to the job's directory")
+    parser.add_argument("--wait-for-hub", type=float, default=600,
+                        help="seconds to wait for the hub's settings before giving up")
+    parser.add_argument("command", nargs="+", help="the notebook server command, after --")
+    return serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

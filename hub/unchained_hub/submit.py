@@ -1,0 +1,80 @@
+"""The submit description of a notebook job, built from checked values only.
+
+No user text reaches this module: the `Request` holds numbers and an
+environment id from the admin's list, and every string here (paths, the
+hub's id, the environment's launcher and arguments) is checked against
+`SAFE` before it is written. The hub's API token is not here either: it
+reaches the job through the tunnel (see `singleuser.py`), never the ClassAd.
+"""
+
+import re
+
+# Characters allowed in any string value written to the description: enough
+# for absolute paths, module names and version numbers; no quotes, spaces,
+# newlines, "$" (macro expansion) or "#" (comments).
+SAFE = re.compile(r"^[A-Za-z0-9_./:@+=,-]+$")
+USERNAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+# The job attribute that marks a job as this hub's.
+HUB_ATTRIBUTE = "UnchainedHub"
+# The job's run time limit in seconds, and the hold subcode of its backstop.
+RUNTIME_ATTRIBUTE = "UnchainedRuntime"
+RUNTIME_HOLD_SUBCODE = 4701
+
+
+def safe(value, what):
+    if not isinstance(value, str) or not SAFE.match(value):
+        raise ValueError(f"{what} {value!r} has characters outside {SAFE.pattern}")
+    return value
+
+
+def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, environment=None):
+    """The submit description (text for `condor_submit`'s standard input).
+
+    `files_dir` and `log_dir` are relative to `home`, the job's initial
+    directory on the hub. `files_dir` goes into the job and comes back on
+    exit and on eviction; `log_dir` receives the job's output. The job runs
+    `launcher` (our `unchained-singleuser`), which runs `command` (the
+    environment's `jupyterhub-singleuser`) once the hub has sent its settings.
+    """
+    args = " ".join(safe(a, "launcher argument")
+                    for a in ("--files-dir", files_dir, "--", *command))
+    env = " ".join(f"{safe(k, 'environment name')}={safe(v, 'environment value')}"
+                   for k, v in (environment or {}).items())
+    lines = [
+        "universe = vanilla",
+        f"executable = {safe(launcher, 'launcher')}",
+        "transfer_executable = false",
+        f'arguments = "{args}"',
+        f'environment = "{env}"',
+        f"initialdir = {safe(home, 'home directory')}",
+        "should_transfer_files = YES",
+        # Files come back when the server stops and when the job is evicted;
+        # straight into the home directory, not the schedd's spool.
+        "when_to_transfer_output = ON_EXIT_OR_EVICT",
+        "+SpoolOnEvict = False",
+        f"transfer_input_files = {safe(files_dir, 'files directory')}",
+        f"transfer_output_files = {files_dir}",
+        f"output = {safe(log_dir, 'log directory')}/job-$(ClusterId).out",
+        f"error = {log_dir}/job-$(ClusterId).err",
+        f"request_cpus = {int(request.cpus)}",
+        f"request_memory = {int(request.memory_mb)}",
+        f"request_disk = {int(request.disk_kb)}",
+    ]
+    if request.gpus:
+        lines.append(f"request_gpus = {int(request.gpus)}")
+    lines += [
+        # The run time limit. The spawner stops the server when it is reached,
+        # so the files come back; should the hub be down then, the schedd
+        # holds the job a little later. (allowed_execute_duration would be the
+        # obvious choice, but HTCondor 23.9 never enforces it on a job with
+        # transfer_output_files.)
+        f"+{RUNTIME_ATTRIBUTE} = {int(request.runtime_seconds)}",
+        f"periodic_hold = (JobStatus == 2) && (time() - JobCurrentStartDate > {RUNTIME_ATTRIBUTE} + 60)",
+        'periodic_hold_reason = "The run time chosen when the server was started has passed"',
+        f"periodic_hold_subcode = {RUNTIME_HOLD_SUBCODE}",
+        f'+{HUB_ATTRIBUTE} = "{safe(hub_id, "hub id")}"',
+        f'+UnchainedEnvironment = "{safe(request.environment, "environment id")}"',
+        "notification = never",
+        "queue",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,114 @@
+"""Transcript tests: the exact commands sent to HTCondor, and how answers are read."""
+
+import asyncio
+import json
+
+import pytest
+from unchained_hub import condor
+from unchained_hub.condor import Result, UserCondor
+
+
+class Transcript:
+    """Records each command and answers from a list of canned results."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.calls = []
+
+    async def __call__(self, argv, stdin=None, timeout=60):
+        self.calls.append((argv, stdin))
+        return self.answers.pop(0)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+SUDO = ["/usr/bin/sudo", "-n", "-H", "-u", "alice", "--"]
+
+
+def test_submit_as_the_user_from_stdin():
+    t = Transcript(Result(0, "17.0 - 17.0\n", ""))
+    cluster = run(UserCondor("alice", runner=t).submit("executable = /bin/true\nqueue\n"))
+    assert cluster == 17
+    assert t.calls == [(SUDO + ["/usr/bin/condor_submit", "-terse"], "executable = /bin/true\nqueue\n")]
+
+
+def test_submit_failure_says_why():
+    t = Transcript(Result(1, "", "ERROR: Invalid log file: x\nSubmitting job(s)\nERROR: failed to submit\n"))
+    with pytest.raises(condor.CondorError, match="condor_submit as alice failed: ERROR: failed to submit"):
+        run(UserCondor("alice", runner=t).submit("queue\n"))
+
+
+def test_remove_tolerates_gone_job():
+    t = Transcript(Result(1, "", "Couldn't find/remove all jobs in cluster 5\n"))
+    run(UserCondor("alice", runner=t).remove(5))
+    assert t.calls[0][0] == SUDO + ["/usr/bin/condor_rm", "5"]
+
+
+def test_prepare_and_token():
+    t = Transcript(Result(0, "", ""), Result(0, "", ""))
+    c = UserCondor("alice", runner=t)
+    run(c.prepare("/home/alice/jupyter"))
+    run(c.fetch_token())
+    assert t.calls[0][0] == SUDO + ["/usr/bin/mkdir", "-p", "-m", "0700", "--", "/home/alice/jupyter"]
+    assert t.calls[1][0] == SUDO + ["/usr/bin/condor_token_fetch", "-token", "unchained-hub"]
+
+
+def test_handshake_sends_settings_on_stdin_not_argv():
+    t = Transcript(Result(0, "/var/lib/condor/execute/dir_9/.unchained/jupyter.sock\n", ""))
+    c = UserCondor("alice", runner=t)
+    out = run(c.ssh_to_job(9, "/opt/env/bin/unchained-singleuser", "receive", stdin='{"T": "secret"}'))
+    argv, stdin = t.calls[0]
+    assert argv == SUDO + ["/usr/bin/condor_ssh_to_job", "9.0", "/opt/env/bin/unchained-singleuser", "receive"]
+    assert "secret" not in " ".join(argv) and stdin == '{"T": "secret"}'
+    assert condor.SOCKET_PATH.match(out.strip())
+
+
+def test_tunnel_argv():
+    c = UserCondor("alice")
+    wrapper = ["/opt/hub/bin/python3", "-m", "unchained_hub.tunnel", "4000", "/x/.unchained/jupyter.sock"]
+    argv = c.tunnel_argv(9, wrapper)
+    assert argv == SUDO + ["/usr/bin/condor_ssh_to_job", "-ssh",
+                           "/opt/hub/bin/python3 -m unchained_hub.tunnel 4000 /x/.unchained/jupyter.sock", "9.0"]
+
+
+@pytest.mark.parametrize("name", ["root; rm", "Alice", "-u", "a b", "", "x" * 40])
+def test_user_names_checked(name):
+    with pytest.raises(condor.CondorError, match="not a valid system user name"):
+        UserCondor(name)
+
+
+def test_one_query_for_the_whole_hub():
+    ads = [{"ClusterId": 3, "JobStatus": 2, "Owner": "alice"}, {"ClusterId": 4, "JobStatus": 1, "Owner": "bob"}]
+    t = Transcript(Result(0, json.dumps(ads), ""))
+    jobs = run(condor.query_jobs("hub.lab.test", runner=t))
+    assert set(jobs) == {3, 4}
+    argv = t.calls[0][0]
+    assert argv[:4] == ["/usr/bin/condor_q", "-all", "-constraint", 'UnchainedHub == "hub.lab.test"']
+    assert argv[-1] == "-json"
+
+
+def test_empty_queue_and_failed_query():
+    assert run(condor.query_jobs("h", runner=Transcript(Result(0, "", "")))) == {}
+    with pytest.raises(condor.CondorError, match="condor_q failed"):
+        run(condor.query_jobs("h", runner=Transcript(Result(1, "", "Failed to connect to schedd\n"))))
+
+
+ANALYSIS = """
+The Requirements expression for job 4.000 reduces to these conditions:
+
+         Slots
+Step    Matched  Condition
+-----  --------  ---------
+[0]           3  TARGET.Arch == "X86_64"
+[5]           0  TARGET.Memory >= RequestMemory
+
+004.000:  Run analysis summary ignoring user priority.  Of 2 machines,
+      0 are able to run your job
+"""
+
+
+def test_why_idle_names_the_unmet_condition():
+    why = run(condor.why_idle(4, runner=Transcript(Result(0, ANALYSIS, ""))))
+    assert why == "no machine in the pool satisfies TARGET.Memory >= RequestMemory"

@@ -1,0 +1,105 @@
+"""The resource form's checks: what is accepted, and the words of each refusal."""
+
+import pytest
+from unchained_hub import options
+from unchained_hub.options import OptionError, parse_request
+
+LIMITS = {
+    "cpus": {"min": 1, "max": 8, "default": 1},
+    "memory_gb": {"min": 0.5, "max": 16, "default": 2},
+    "disk_gb": {"min": 1, "max": 20, "default": 2},
+    "gpus": {"min": 0, "max": 1, "default": 0},
+    "runtime_hours": {"min": 0.01, "max": 12, "default": 8},
+}
+PRESETS = {"small": {"display_name": "Small", "cpus": 1, "memory_gb": 1},
+           "big": {"display_name": "Big", "cpus": 4, "memory_gb": 8, "environment": "py-2"}}
+ENVS = {"py-1": {"display_name": "Python 1"}, "py-2": {"display_name": "Python 2"}}
+
+
+def parse(opts):
+    return parse_request(opts, LIMITS, PRESETS, ENVS)
+
+
+def test_defaults_in_htcondor_units():
+    r = parse({})
+    assert (r.cpus, r.memory_mb, r.disk_kb, r.gpus, r.runtime_seconds, r.environment) == \
+        (1, 2048, 2 * 1024 * 1024, 0, 8 * 3600, "py-1")
+
+
+def test_exact_choice_from_api_and_form_agree():
+    api = parse({"cpus": 2, "memory_gb": 3.5, "disk_gb": 5, "gpus": 1, "runtime_hours": 0.25,
+                 "environment": "py-2"})
+    form = parse(options.options_from_form({"cpus": ["2"], "memory_gb": ["3.5"], "disk_gb": ["5"],
+                                            "gpus": ["1"], "runtime_hours": ["0.25"],
+                                            "environment": ["py-2"]}))
+    assert api == form
+    assert (api.cpus, api.memory_mb, api.disk_kb, api.gpus, api.runtime_seconds) == \
+        (2, 3584, 5 * 1024 * 1024, 1, 900)
+
+
+@pytest.mark.parametrize("opts, message", [
+    ({"cpus": 9}, "cpus: 9 is above the maximum 8"),
+    ({"cpus": 0}, "cpus: 0 is below the minimum 1"),
+    ({"memory_gb": 500}, "memory_gb: 500 is above the maximum 16"),
+    ({"runtime_hours": 13}, "runtime_hours: 13 is above the maximum 12"),
+    ({"gpus": 2}, "gpus: 2 is above the maximum 1"),
+    ({"cpus": "2\nrequest_cpus = 64"}, "cpus: '2\\nrequest_cpus = 64' is not a whole number"),
+    ({"cpus": "1.5"}, "cpus: '1.5' is not a whole number"),
+    ({"cpus": True}, "cpus: expected a number"),
+    ({"cpus": [1]}, "cpus: 'list' is not a whole number"),
+    ({"memory_gb": "2.25"}, "memory_gb: '2.25' is not a number with at most 1 decimal"),
+    ({"memory_gb": float("nan")}, "memory_gb: expected a number with at most 1 decimals"),
+    ({"memory_gb": "1e3"}, "memory_gb: '1e3' is not a number"),
+    ({"environment": "py-3"}, "environment: choose one of py-1, py-2"),
+    ({"environment": "../../bin/sh"}, "environment: choose one of py-1, py-2"),
+    ({"preset": "huge"}, "preset: choose one of small, big"),
+    ({"options": "+Owner = \"root\""}, "unknown option 'options'"),
+    ({"exec_prefix": "sh -c"}, "unknown option 'exec_prefix'"),
+])
+def test_refusals_name_the_field_and_limit(opts, message):
+    with pytest.raises(OptionError) as e:
+        parse(opts)
+    assert message in str(e.value)
+
+
+def test_not_a_dict():
+    with pytest.raises(OptionError, match="JSON object"):
+        parse(["cpus", 2])
+
+
+def test_preset_then_explicit_values_override():
+    assert parse({"preset": "big"}).cpus == 4
+    assert parse({"preset": "big"}).environment == "py-2"
+    assert parse({"preset": "big", "cpus": 2}).cpus == 2
+
+
+def test_form_preset_ignores_the_number_fields_sent_with_it():
+    opts = options.options_from_form({"preset": ["big"], "cpus": ["1"], "memory_gb": ["2"],
+                                      "environment": ["py-2"]})
+    assert opts == {"preset": "big", "environment": "py-2"}
+    assert parse(opts).memory_mb == 8192
+
+
+def test_form_shows_limits_and_escapes_admin_text():
+    envs = {"py-1": {"display_name": "<b>Py</b>"}}
+    html = options.render_form(LIMITS, PRESETS, envs)
+    assert 'name="cpus" min="1" max="8"' in html
+    assert "CPU cores, 1 to 8" in html
+    assert "&lt;b&gt;Py&lt;/b&gt;" in html and "<b>Py</b>" not in html
+    assert '<option value="big">Big</option>' in html
+
+
+def test_admin_config_with_display_names_accepted():
+    options.check_config(LIMITS, PRESETS, ENVS)
+
+
+@pytest.mark.parametrize("limits, presets, envs, message", [
+    ({**LIMITS, "cpus": {"min": 2, "max": 8, "default": 1}}, {}, ENVS, "min <= default <= max"),
+    ({k: v for k, v in LIMITS.items() if k != "gpus"}, {}, ENVS, "no entry for 'gpus'"),
+    (LIMITS, {"x": {"cpus": 99}}, ENVS, "preset 'x': cpus: 99 is above the maximum 8"),
+    (LIMITS, {}, {}, "environments is empty"),
+    (LIMITS, {}, {"Py 1": {}}, "environment id 'Py 1'"),
+])
+def test_admin_config_checked(limits, presets, envs, message):
+    with pytest.raises(ValueError, match=message):
+        options.check_config(limits, presets, envs)

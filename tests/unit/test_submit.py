@@ -1,0 +1,63 @@
+"""The submit description: exactly what was chosen, nothing of the user's text."""
+
+import pytest
+from unchained_hub import submit
+from unchained_hub.options import Request
+
+REQ = Request(cpus=2, memory_mb=3584, disk_kb=5 * 1024 * 1024, gpus=0, runtime_seconds=900,
+              environment="py-1")
+SPEC = dict(hub_id="hub.lab.test", home="/home/alice", files_dir="jupyter",
+            log_dir=".jupyterhub-unchained", launcher="/opt/env/bin/unchained-singleuser",
+            command=["/opt/env/bin/jupyterhub-singleuser"], environment={"LANG": "C.UTF-8"})
+
+
+def lines(text):
+    return dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
+
+
+def test_requests_exactly_what_was_chosen():
+    d = lines(submit.build(REQ, **SPEC))
+    assert d["request_cpus"] == "2"
+    assert d["request_memory"] == "3584"
+    assert d["request_disk"] == str(5 * 1024 * 1024)
+    assert "request_gpus" not in d
+    assert d["+UnchainedRuntime"] == "900"
+    assert d["periodic_hold"] == "(JobStatus == 2) && (time() - JobCurrentStartDate > UnchainedRuntime + 60)"
+    assert d["+UnchainedHub"] == '"hub.lab.test"'
+    assert d["executable"] == "/opt/env/bin/unchained-singleuser"
+    assert d["arguments"] == '"--files-dir jupyter -- /opt/env/bin/jupyterhub-singleuser"'
+    assert d["environment"] == '"LANG=C.UTF-8"'
+
+
+def test_gpus_when_asked():
+    d = lines(submit.build(Request(1, 1024, 1024, 1, 60, "py-1"), **SPEC))
+    assert d["request_gpus"] == "1"
+
+
+def test_files_come_back_on_exit_and_eviction():
+    d = lines(submit.build(REQ, **SPEC))
+    assert d["when_to_transfer_output"] == "ON_EXIT_OR_EVICT"
+    assert d["+SpoolOnEvict"] == "False"
+    assert d["transfer_input_files"] == d["transfer_output_files"] == "jupyter"
+    assert d["initialdir"] == "/home/alice"
+
+
+def test_no_getenv_and_ends_with_one_queue():
+    text = submit.build(REQ, **SPEC)
+    assert "getenv" not in text.lower()
+    assert text.rstrip().splitlines()[-1] == "queue"
+    assert text.count("queue") == 1
+
+
+@pytest.mark.parametrize("field, value", [
+    ("home", "/home/al ice"), ("home", '/home/a"b'), ("files_dir", "jupyter\nqueue"),
+    ("launcher", "/bin/x;rm"), ("hub_id", "$(Owner)"), ("files_dir", "j#x"),
+])
+def test_unsafe_strings_refused(field, value):
+    with pytest.raises(ValueError, match="characters outside"):
+        submit.build(REQ, **{**SPEC, field: value})
+
+
+def test_unsafe_environment_value_refused():
+    with pytest.raises(ValueError):
+        submit.build(REQ, **{**SPEC, "environment": {"A": "b c"}})
