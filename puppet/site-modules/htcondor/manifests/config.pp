@@ -78,6 +78,12 @@ class htcondor::config {
       });
   }
 
+  unless $htcondor::debug.empty {
+    htcondor::config_file { '60-debug':
+      content => $htcondor::debug.map |$daemon, $levels| { "${daemon}_DEBUG = ${levels}\n" }.join,
+    }
+  }
+
   if 'central_manager' in $htcondor::roles {
     htcondor::config_file { '50-central-manager':
       content => epp('htcondor/central_manager.conf.epp'),

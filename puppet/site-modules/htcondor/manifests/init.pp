@@ -62,6 +62,9 @@
 #   Seconds a CCB client waits before reconnecting to a lost CCB server.
 # @param num_cpus
 #   Cores an execute host advertises, when not the detected number.
+# @param debug
+#   Debug levels by daemon, e.g. `{'SCHEDD' => 'D_COMMAND'}`, written as
+#   `<DAEMON>_DEBUG` to `60-debug.conf`.
 class htcondor (
   Stdlib::Host $central_manager,
   Stdlib::Fqdn $uid_domain,
@@ -86,6 +89,7 @@ class htcondor (
   Sensitive[Hash[Htcondor::Token_name, String[1]]] $tokens = Sensitive({}),
   Optional[String[1]] $network_interface = undef,
   Optional[Integer[1, 1024]] $num_cpus = undef,
+  Hash[Pattern[/\A[A-Z_]+\z/], Pattern[/\A(D_[A-Z_]+(:[0-9])?[ ,]*)+\z/]] $debug = {},
 ) {
   contain htcondor::install
   contain htcondor::config

@@ -5,10 +5,25 @@
 # directory service (LDAP, SSSD) leave `users` empty.
 #
 # @param users
-#   Accounts by name; each gets a group of the same name and id.
+#   Accounts by name; each gets a group of the same name and id, and is
+#   a member of `groups` (e.g. the hub's user group).
+# @param groups
+#   Extra groups by name, with fixed ids, made before the users.
 class profile::accounts (
-  Hash[Profile::Username, Struct[{ uid => Integer[1000, 59999], Optional[comment] => String[1] }]] $users = {},
+  Hash[Profile::Username, Struct[{
+        uid                => Integer[1000, 59999],
+        Optional[comment]  => String[1],
+        Optional[groups]   => Array[Profile::Username],
+  }]] $users = {},
+  Hash[Profile::Username, Struct[{ gid => Integer[1000, 59999] }]] $groups = {},
 ) {
+  $groups.each |$name, $group| {
+    group { $name:
+      ensure => present,
+      gid    => $group['gid'],
+      before => User[$users.keys],
+    }
+  }
   $users.each |$name, $account| {
     group { $name:
       ensure => present,
@@ -22,6 +37,7 @@ class profile::accounts (
       home       => "/home/${name}",
       managehome => true,
       shell      => '/bin/bash',
+      groups     => $account.get('groups', []),
       require    => Group[$name],
     }
   }
