@@ -9,7 +9,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import config, image, network, pool
+from . import config, dist, image, network, pool
 from .config import LabError
 from .hosts import Machine
 from .run import say
@@ -20,16 +20,50 @@ def machines():
 
 
 def ensure_secrets():
-    """The lab's pool signing key, made once per lab like a site's eyaml data."""
+    """The lab's secrets, made once per lab like a site's eyaml data: the
+    pool signing key and the token of the hub's admin service."""
     secrets_dir = config.STATE_DIR / "secrets"
-    path = secrets_dir / "pool.yaml"
+    path = secrets_dir / config.SECRETS_FILE
     if not path.exists():
         secrets_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(secrets_dir, 0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(f"---\nhtcondor::pool_signing_key: '{secrets.token_urlsafe(48)}'\n")
+            f.write(f"---\nhtcondor::pool_signing_key: '{secrets.token_urlsafe(48)}'\n"
+                    f"{config.ADMIN_TOKEN_KEY}:\n  {config.ADMIN_SERVICE}: '{secrets.token_hex(32)}'\n")
     return secrets_dir
+
+
+def admin_token():
+    """The hub admin service's token, from the lab's secrets."""
+    path = config.STATE_DIR / "secrets" / config.SECRETS_FILE
+    lines = path.read_text().splitlines() if path.exists() else []
+    for i, line in enumerate(lines):
+        if line.startswith(f"{config.ADMIN_TOKEN_KEY}:") and i + 1 < len(lines):
+            return lines[i + 1].split(":", 1)[1].strip().strip("'")
+    raise LabError("the lab has no hub token yet: run `labctl up`")
+
+
+def hub_url():
+    return f"http://{config.host('hub').address}:{config.HUB_PORT}/"
+
+
+def wait_hub_ready(timeout=120):
+    """Wait until JupyterHub answers through its proxy."""
+    import urllib.error
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    error = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(hub_url() + "hub/api/", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as e:
+            error = e
+        time.sleep(0.5)
+    raise LabError(f"JupyterHub did not answer at {hub_url()} within {timeout} s ({error}); "
+                   "see `labctl exec hub -- journalctl -u jupyterhub`")
 
 
 def check_image_in_use():
@@ -54,6 +88,7 @@ def cmd_up(args):
     config.STATE_DIR.mkdir(parents=True, exist_ok=True)
     check_image_in_use()
     secrets_dir = ensure_secrets()
+    dist.ensure_dist()
     network.ensure_bridge()
 
     all_machines = machines()
@@ -82,12 +117,14 @@ def cmd_up(args):
                 list(pool_.map(apply_checked, group))
 
     pool.wait_pool_ready(all_machines[0])
+    wait_hub_ready()
     say(f"lab ready in {time.monotonic() - started:.1f} s")
     return 0
 
 
 def cmd_apply(args):
     machine = Machine(config.host(args.host))
+    dist.ensure_dist()
     status, log = pool.apply(machine)
     print(log.read_text(), end="")
     return status
@@ -132,6 +169,16 @@ def cmd_down(args):
     return 0
 
 
+def cmd_url(args):
+    print(hub_url())
+    return 0
+
+
+def cmd_hub_token(args):
+    print(admin_token())
+    return 0
+
+
 def cmd_collect(args):
     """Daemon logs, configuration and queue state of every running host."""
     from .collect import collect
@@ -152,6 +199,8 @@ def main(argv=None):
     sub.add_parser("down", help="stop every host and remove mounts, namespaces and processes")
     p = sub.add_parser("collect", help="copy daemon logs and queue state into a directory")
     p.add_argument("directory")
+    sub.add_parser("url", help="print the hub's URL, as this machine reaches it")
+    sub.add_parser("hub-token", help="print a JupyterHub API token with the admin role")
     # Everything after the first "--" is the command for `exec`, options and all.
     argv = sys.argv[1:] if argv is None else list(argv)
     command = []
@@ -165,7 +214,8 @@ def main(argv=None):
               file=sys.stderr)
         return 1
     handler = {"up": cmd_up, "apply": cmd_apply, "exec": cmd_exec, "status": cmd_status,
-               "down": cmd_down, "collect": cmd_collect}[args.command_name]
+               "down": cmd_down, "collect": cmd_collect, "url": cmd_url,
+               "hub-token": cmd_hub_token}[args.command_name]
     try:
         return handler(args)
     except LabError as e:

@@ -28,6 +28,14 @@ GUEST_HIERA = "/etc/unchained-lab/hiera"
 GUEST_SECRETS = "/etc/unchained-lab/secrets"
 GUEST_APT = "/srv/unchained-lab/apt"
 GUEST_WHEELS = "/srv/unchained-lab/wheels"
+GUEST_DIST = "/srv/unchained-lab/dist"
+
+# Where the hub's proxy listens, as the host machine reaches it.
+HUB_PORT = 8000
+# The secrets labctl makes for the lab, as Hiera data (see ensure_secrets).
+SECRETS_FILE = "pool.yaml"
+ADMIN_TOKEN_KEY = "profile::jupyterhub::admin_services"
+ADMIN_SERVICE = "lab-admin"
 
 
 @dataclass(frozen=True)

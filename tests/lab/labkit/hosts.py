@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import config, image, network
+from . import config, dist, image, network
 from .config import LabError
 from .run import run, say
 
@@ -77,6 +77,7 @@ class Machine:
             (secrets_dir, config.GUEST_SECRETS),
             (image.apt_repo(), config.GUEST_APT),
             (image.wheelhouse(), config.GUEST_WHEELS),
+            (dist.dist_dir(), config.GUEST_DIST),
         )
         argv = ["systemd-nspawn", "--boot", "--directory", self.root, "--machine", self.host.name,
                 "--hostname", self.host.fqdn, "--register=no", "--keep-unit", "--console=passive",

@@ -4,7 +4,7 @@ import functools
 import hashlib
 import time
 
-from . import config
+from . import config, dist
 from .config import LabError
 
 PUPPET_APPLY = ["puppet", "apply", "--detailed-exitcodes", "--color=false",
@@ -27,6 +27,8 @@ def configuration_digest():
             part.startswith(".") for part in p.relative_to(tree).parts))
         for path in sorted(files):
             digest.update(str(path.relative_to(config.REPO_DIR)).encode() + b"\0" + path.read_bytes())
+    # Our package, which Puppet installs from the lab's build of hub/.
+    digest.update(dist.source_digest().encode())
     return digest.hexdigest()
 
 
