@@ -62,6 +62,26 @@ def lab():
     return lab
 
 
+@pytest.fixture(scope="session")
+def hub(lab):
+    """The lab's JupyterHub, through its REST API with the admin service's token."""
+    from hubclient import Hub
+    return Hub(lab.labctl("url").stdout.strip(), lab.labctl("hub-token").stdout.strip())
+
+
+@pytest.fixture
+def servers(hub):
+    """Servers a test starts, stopped afterwards whatever happened."""
+    started = []
+    yield started
+    for user, name in started:
+        try:
+            if hub.server(user, name) is not None:
+                hub.stop(user, name)
+        except (AssertionError, OSError):
+            pass
+
+
 def pytest_collection_modifyitems(items):
     # Tests that restart daemons or tear the lab down run after the others,
     # in the order their marker gives.

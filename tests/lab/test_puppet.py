@@ -13,7 +13,7 @@ def second_applies(lab):
     """puppet apply once more on every host, all at once; the result by host."""
     with ThreadPoolExecutor(len(HOSTS)) as pool:
         results = pool.map(lambda host: lab.labctl("apply", host, check=False), HOSTS)
-        return dict(zip(HOSTS, results))
+        return dict(zip(HOSTS, results, strict=True))
 
 
 @pytest.mark.parametrize("host", HOSTS)

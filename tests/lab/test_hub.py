@@ -1,0 +1,277 @@
+"""The spawner on the lab: a real JupyterHub on `hub` starting notebook servers
+as HTCondor jobs on the firewalled execute hosts, driven through its REST API.
+
+Each test names the behaviour of the spawner issue it proves.
+"""
+
+import json
+import re
+import threading
+import time
+
+import pytest
+from conftest import wait_for
+from hubclient import SMALL, Hub, job_of, jobs_of, spawn
+
+EXECUTE_HOSTS = {"ex1.lab.test", "ex2.lab.test"}
+
+
+def remote_host(lab, cluster):
+    out = lab.exec("hub", "condor_q", str(cluster), "-af", "RemoteHost").stdout.strip()
+    return out.split("@")[-1]
+
+
+def sandbox(lab, host, cluster, *path):
+    """A path in the job's scratch directory on its worker (found by the job's ad)."""
+    out = lab.exec(host.split(".")[0], "sh", "-c",
+                   f"grep -l '^ClusterId = {int(cluster)}$' /var/lib/condor/execute/dir_*/.job.ad").stdout
+    return "/".join([out.strip().rsplit("/", 1)[0], *path])
+
+
+# -- 1, 4, 11, 12: spawn, reach, files, stop ----------------------------------
+
+def test_spawn_reach_files_and_stop(lab, hub, servers):
+    """A server for alice on a worker with no inbound connection, reached through
+    the proxy and the tunnel; a file made through the contents API is in the job's
+    sandbox, and back in alice's home after stop. Stop is idempotent."""
+    lab.exec("hub", "rm", "-rf", "/home/alice/jupyter/made-in-job.txt")
+    seconds = spawn(hub, servers, "alice")
+    cluster = job_of(hub, "alice")["cluster"]
+    host = remote_host(lab, cluster)
+    assert host in EXECUTE_HOSTS
+
+    status, body = hub.user_api("alice", "api/status")
+    assert status == 200 and "started" in body, (status, body)
+
+    status, body = hub.user_api("alice", "api/contents/made-in-job.txt", method="PUT",
+                                body={"type": "file", "format": "text", "content": "hello from the job\n"})
+    assert status in (200, 201), (status, body)
+    path = sandbox(lab, host, cluster, "jupyter", "made-in-job.txt")
+    assert lab.exec(host.split(".")[0], "cat", path).stdout == "hello from the job\n"
+
+    hub.stop("alice")
+    assert cluster not in jobs_of(lab, "alice")
+    assert lab.exec("hub", "cat", "/home/alice/jupyter/made-in-job.txt").stdout == "hello from the job\n"
+    # A second stop finds nothing to do and fails nothing.
+    status, _ = hub.request("DELETE", Hub.server_path("alice"))
+    assert status in (202, 204, 400), status
+    print(f"spawn: POST to ready {seconds:.2f} s")
+
+
+def test_hub_runs_unprivileged_with_exact_sudo_rule(lab):
+    """1: the hub is not root; sudo lets it run only the spawner's commands, only
+    as members of jupyterhub-users."""
+    user = lab.exec("hub", "ps", "-o", "user=", "-C", "jupyterhub").stdout.split()
+    assert user and set(user) == {"jupyterhub"}, user
+    rules = lab.exec("hub", "sudo", "-l", "-U", "jupyterhub").stdout
+    assert "(%jupyterhub-users) NOPASSWD" in rules
+    for argv in (["-u", "root", "/usr/bin/condor_submit", "-terse"],
+                 ["-u", "carol", "/usr/bin/condor_submit", "-terse"],
+                 ["-u", "alice", "/usr/bin/condor_rm", "-all"],
+                 ["-u", "alice", "/usr/bin/condor_ssh_to_job", "1.0", "/bin/sh"],
+                 ["-u", "alice", "/bin/sh"]):
+        result = lab.exec("hub", "runuser", "-u", "jupyterhub", "--", "sudo", "-n", "-l", *argv, check=False)
+        assert result.returncode != 0, f"sudo allowed {argv}"
+    allowed = lab.exec("hub", "runuser", "-u", "jupyterhub", "--", "sudo", "-n", "-l", "-u", "alice",
+                       "/usr/bin/condor_rm", "42", check=False)
+    assert allowed.returncode == 0, allowed.stderr
+
+
+# -- 2: the resource form -------------------------------------------------------
+
+@pytest.mark.parametrize("options, words", [
+    ({"memory_gb": 500}, "memory_gb: 500 is above the maximum 2"),
+    ({"cpus": 0}, "cpus: 0 is below the minimum 1"),
+    ({"cpus": "1\nrequest_cpus = 64"}, "cpus:"),
+    ({"memory_gb": "lots"}, "memory_gb: 'lots' is not a number"),
+    ({"environment": "/bin/sh"}, "environment: choose one of lab-venv, lab-missing"),
+    ({"options": "+Owner = \"root\""}, "unknown option 'options'"),
+])
+def test_bad_options_refused_with_400_and_no_job(lab, hub, servers, options, words):
+    before = jobs_of(lab, "alice")
+    servers.append(("alice", ""))
+    status, body = hub.start("alice", "", options)
+    assert status == 400, (status, body)
+    assert words in body["message"], body
+    assert jobs_of(lab, "alice") == before
+
+
+def test_job_requests_exactly_what_was_chosen(lab, hub, servers):
+    spawn(hub, servers, "alice", "exact", {"cpus": 2, "memory_gb": 0.3, "disk_gb": 2, "runtime_hours": 0.5})
+    cluster = job_of(hub, "alice", "exact")["cluster"]
+    out = lab.exec("hub", "condor_q", str(cluster), "-af", "RequestCpus", "RequestMemory", "RequestDisk",
+                   "UnchainedRuntime").stdout.split()
+    assert out == ["2", "307", str(2 * 1024 * 1024), "1800"]
+
+
+# -- 3: no secret in the ClassAd ---------------------------------------------
+
+def test_no_token_in_job_ad_command_lines_or_logs(lab, hub, servers):
+    spawn(hub, servers, "alice", "secret")
+    cluster = job_of(hub, "alice", "secret")["cluster"]
+    host = remote_host(lab, cluster).split(".")[0]
+    # The server's token, from its process environment on the worker (as root).
+    # (The launcher, which also matches, never has it in its environment.)
+    tokens = set()
+    for pid in lab.exec(host, "pgrep", "-u", "alice", "-f", "jupyterhub-singleuser").stdout.split():
+        environ = lab.exec(host, "cat", f"/proc/{pid}/environ", check=False).stdout.split("\0")
+        tokens.add(dict(v.split("=", 1) for v in environ if "=" in v).get("JUPYTERHUB_API_TOKEN"))
+    tokens.discard(None)
+    assert len(tokens) == 1, tokens
+    token = tokens.pop()
+    assert len(token) >= 32
+
+    ads = lab.exec("hub", "condor_q", "-l", "-all", user="bob").stdout
+    assert f"ClusterId = {cluster}" in ads
+    assert token not in ads
+    assert "GetEnv" not in ads or "GetEnv = false" in ads.replace("False", "false")
+    hub.stop("alice", "secret")
+    history = lab.exec("hub", "condor_history", "-l", user="bob").stdout
+    assert f"ClusterId = {cluster}" in history and token not in history
+    for h in ("hub", host):
+        assert token not in lab.exec(h, "ps", "-eo", "args").stdout
+        assert token not in lab.exec(h, "journalctl", "--no-pager", "-q").stdout
+        found = lab.exec(h, "grep", "-rlF", token, "/var/log", "/var/lib/condor", "/home", "/tmp",
+                         "/var/lib/jupyterhub", check=False).stdout
+        assert found == "", f"token found in files on {h}: {found}"
+
+
+# -- 4: private endpoint ----------------------------------------------------------
+
+def test_another_user_on_the_worker_cannot_reach_the_server(lab, hub, servers):
+    spawn(hub, servers, "alice", "private")
+    state = job_of(hub, "alice", "private")
+    host = remote_host(lab, state["cluster"]).split(".")[0]
+    sock = state["socket_path"]
+    probe = ("import socket,sys\n"
+             "s=socket.socket(socket.AF_UNIX)\n"
+             "try:\n s.connect(sys.argv[1]); print('connected')\n"
+             "except OSError as e: print(type(e).__name__)\n")
+    assert lab.exec(host, "python3", "-c", probe, sock, user="bob").stdout.strip() == "PermissionError"
+    assert lab.exec(host, "python3", "-c", probe, sock, user="alice").stdout.strip() == "connected"
+    mode = lab.exec(host, "stat", "-c", "%a %U", sock.rsplit("/", 1)[0]).stdout.split()
+    assert mode == ["700", "alice"]
+    # The server listens on no TCP port at all.
+    listeners = lab.exec(host, "ss", "-Hltnp").stdout
+    assert "jupyterhub-sin" not in listeners and "python" not in listeners, listeners
+
+
+# -- 5: no report API ---------------------------------------------------------
+
+def test_batchspawner_report_api_not_installed(hub):
+    status, _ = hub.request("POST", "/hub/api/batchspawner", {"exec_prefix": "sh -c id"})
+    assert status == 404
+
+
+# -- 10: progress -----------------------------------------------------------------
+
+def start_in_background(hub, servers, user, name, options):
+    """POST the start (which blocks up to 10 s) in a thread; return its result holder."""
+    servers.append((user, name))
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(answer=hub.start(user, name, options)),
+                              daemon=True)
+    thread.start()
+    wait_for(lambda: (hub.server(user, name) or {}).get("pending") or result, 10, "the spawn to begin",
+             interval=0.05)
+    return result
+
+
+def test_progress_names_job_host_and_steps(lab, hub, servers):
+    start_in_background(hub, servers, "alice", "progress", SMALL)
+    events = hub.progress("alice", "progress")
+    text = "\n".join(e.get("message", "") for e in events)
+    assert re.search(r"Submitted job \d+\.0", text), text
+    assert re.search(r"running on ex[12]\.lab\.test", text), text
+    assert "Connected" in text and events[-1].get("ready"), text
+
+
+def test_unmatchable_job_is_explained_then_cancelled(lab, hub, servers):
+    start_in_background(hub, servers, "alice", "gpu", {**SMALL, "gpus": 1})
+    events = hub.progress("alice", "gpu", timeout=30,
+                          until=lambda evs: "satisfies" in evs[-1].get("message", ""))
+    text = "\n".join(e.get("message", "") for e in events)
+    assert "waiting for a machine" in text, text
+    assert "no machine in the pool satisfies" in text and "GPUs" in text, text
+    cluster = int(re.search(r"Submitted job (\d+)\.0", text).group(1))
+    hub.stop("alice", "gpu")
+    assert cluster not in jobs_of(lab, "alice")
+
+
+def test_held_job_removed_and_reason_shown(lab, hub, servers):
+    servers.append(("alice", "broken"))
+    status, body = hub.start("alice", "broken", {**SMALL, "environment": "lab-missing"})
+    assert status in (202, 500), (status, body)
+    events = hub.progress("alice", "broken") if status == 202 else []
+    text = json.dumps(events) + json.dumps(body)
+    assert "held" in text and "/opt/unchained/missing" in text, text
+    wait_for(lambda: not [c for c in jobs_of(lab, "alice")
+                          if lab.job_attr(str(c), "UnchainedEnvironment") == "lab-missing"],
+             30, "the held job to be removed")
+
+
+# -- 9: one query for everyone ----------------------------------------------------
+
+def schedd_queries(lab):
+    """Job queries the schedd has served, from its command log (SCHEDD_DEBUG = D_COMMAND):
+    every query is logged there, whoever makes it."""
+    log = lab.exec("hub", "cat", "/var/log/condor/SchedLog").stdout
+    return len(re.findall(r"QUERY_JOB_ADS", log))
+
+
+def test_one_schedd_query_per_interval_for_all_servers(lab, hub, servers):
+    for name in ("q1", "q2", "q3"):
+        spawn(hub, servers, "alice", name)
+    spawn(hub, servers, "bob", "q4")
+    time.sleep(2)
+    before, t0 = schedd_queries(lab), time.monotonic()
+    time.sleep(30)
+    count = schedd_queries(lab) - before
+    minutes = (time.monotonic() - t0) / 60
+    # status_interval is 10 s in the lab: about 6 per minute, whatever the number of servers.
+    per_minute = count / minutes
+    print(f"schedd queries per minute with 4 servers: {per_minute:.1f}")
+    assert per_minute <= 8, per_minute
+
+
+# -- 6, 7: tunnel supervision -------------------------------------------------------
+
+def answers(hub, user, name, timeout=1):
+    try:
+        return hub.user_api(user, "api/status", name, timeout=timeout)[0] == 200
+    except OSError:  # timeouts included
+        return False
+
+
+def test_killed_tunnel_comes_back_and_session_survives(lab, hub, servers):
+    spawn(hub, servers, "alice", "tunnel")
+    state = job_of(hub, "alice", "tunnel")
+    status, kernel = hub.user_api("alice", "api/kernels", "tunnel", method="POST", body={"name": "python3"})
+    assert status == 201, (status, kernel)
+    pids = lab.exec("hub", "pgrep", "-u", "alice", "-f", "--", f"-L 127.0.0.1:{state['tunnel_port']}:").stdout.split()
+    assert len(pids) == 1, pids
+    lab.exec("hub", "kill", "-9", pids[0])
+    t0 = time.monotonic()
+    wait_for(lambda: answers(hub, "alice", "tunnel"), 10, "the server to answer again", interval=0.05)
+    recovered = time.monotonic() - t0
+    print(f"tunnel killed: server answers again after {recovered:.2f} s")
+    assert recovered <= 3
+    status, kernels = hub.user_api("alice", "api/kernels", "tunnel")
+    assert status == 200 and kernel["id"] in [k["id"] for k in kernels]
+    assert job_of(hub, "alice", "tunnel")["cluster"] == state["cluster"]
+
+
+def test_hung_tunnel_is_replaced(lab, hub, servers):
+    spawn(hub, servers, "alice", "hung")
+    state = job_of(hub, "alice", "hung")
+    pids = lab.exec("hub", "pgrep", "-u", "alice", "-f", "--", f"-L 127.0.0.1:{state['tunnel_port']}:").stdout.split()
+    assert len(pids) == 1, pids
+    lab.exec("hub", "kill", "-STOP", pids[0])
+    t0 = time.monotonic()
+    try:
+        wait_for(lambda: answers(hub, "alice", "hung"), 15, "the server to answer again", interval=0.05)
+    finally:
+        lab.exec("hub", "kill", "-CONT", pids[0], check=False)
+    recovered = time.monotonic() - t0
+    print(f"tunnel hung: server answers again after {recovered:.2f} s")
+    assert recovered <= 5

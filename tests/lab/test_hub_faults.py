@@ -1,0 +1,104 @@
+"""The spawner when things go wrong on the lab: eviction, run time limit, hub
+restart, a job that vanished while the hub was down. Plus the spawn figures."""
+
+import statistics
+import time
+
+import pytest
+from conftest import wait_for
+from hubclient import SMALL, job_of, jobs_of, spawn
+
+
+def test_eviction_brings_files_back_and_reports_stopped(lab, hub, servers):
+    """11: a file written in the job is in the home after `condor_vacate_job`."""
+    lab.exec("hub", "rm", "-f", "/home/alice/jupyter/evicted.txt")
+    spawn(hub, servers, "alice", "evict")
+    cluster = job_of(hub, "alice", "evict")["cluster"]
+    status, _ = hub.user_api("alice", "api/contents/evicted.txt", "evict", method="PUT",
+                             body={"type": "file", "format": "text", "content": "kept\n"})
+    assert status in (200, 201)
+    lab.exec("hub", "condor_vacate_job", f"{cluster}.0", user="alice")
+    wait_for(lambda: lab.exec("hub", "cat", "/home/alice/jupyter/evicted.txt", check=False).stdout == "kept\n",
+             60, "the evicted job's file in alice's home")
+    wait_for(lambda: hub.server("alice", "evict") is None, 60, "the hub to report the server stopped")
+    assert cluster not in jobs_of(lab, "alice")
+
+
+def test_runtime_limit_stops_the_server(lab, hub, servers):
+    """2: the run time chosen is enforced: the server is stopped with a clear
+    message, and its files come back like at any stop."""
+    lab.exec("hub", "rm", "-f", "/home/alice/jupyter/short.txt")
+    spawn(hub, servers, "alice", "short", {**SMALL, "runtime_hours": 0.01})
+    cluster = job_of(hub, "alice", "short")["cluster"]
+    status, _ = hub.user_api("alice", "api/contents/short.txt", "short", method="PUT",
+                             body={"type": "file", "format": "text", "content": "saved\n"})
+    assert status in (200, 201)
+    # 36 s of run time, checked at each of the spawner's polls (5 s in the lab).
+    wait_for(lambda: hub.server("alice", "short") is None, 90, "the server to stop at its run time limit",
+             interval=1)
+    assert cluster not in jobs_of(lab, "alice")
+    assert lab.exec("hub", "cat", "/home/alice/jupyter/short.txt").stdout == "saved\n"
+    log = lab.exec("hub", "journalctl", "-u", "jupyterhub", "--no-pager", "-q").stdout
+    assert f"job {cluster}.0) reached the run time you chose (0.01 h) and was stopped" in log
+
+
+@pytest.mark.disruptive(10)
+def test_hub_restart_keeps_every_server(lab, hub, servers):
+    """8: after a hub restart every running server is re-tunnelled and answers;
+    no job is lost or orphaned."""
+    names = [f"r{i}" for i in range(5)]
+    for name in names:
+        spawn(hub, servers, "alice", name)
+    clusters = {name: job_of(hub, "alice", name)["cluster"] for name in names}
+    t0 = time.monotonic()
+    lab.exec("hub", "systemctl", "restart", "jupyterhub")
+
+    def all_answer():
+        try:
+            return all(hub.user_api("alice", "api/status", name, timeout=2)[0] == 200 for name in names)
+        except OSError:
+            return False
+    wait_for(all_answer, 60, "all five servers to answer after the restart", interval=0.2)
+    print(f"hub restart: all 5 servers answer after {time.monotonic() - t0:.2f} s")
+    assert {name: job_of(hub, "alice", name)["cluster"] for name in names} == clusters
+    assert sorted(jobs_of(lab, "alice")) == sorted(clusters.values())
+
+
+@pytest.mark.disruptive(11)
+def test_job_gone_while_hub_down_is_cleaned_up(lab, hub, servers):
+    spawn(hub, servers, "alice", "vanish")
+    cluster = job_of(hub, "alice", "vanish")["cluster"]
+    lab.exec("hub", "systemctl", "stop", "jupyterhub")
+    lab.exec("hub", "condor_rm", str(cluster), user="alice")
+    lab.exec("hub", "systemctl", "start", "jupyterhub")
+    wait_for(lambda: _ready(hub), 60, "the hub to answer")
+    wait_for(lambda: hub.server("alice", "vanish") is None, 60, "the vanished server to be cleaned up")
+
+
+@pytest.mark.disruptive(12)
+def test_orphaned_job_is_removed(lab, hub):
+    """A job of this hub that no server claims (its spawn died with the hub) is removed."""
+    cluster = lab.submit("bob", 'executable = /bin/sleep\narguments = 600\n+UnchainedHub = "hub.lab.test"\nqueue\n')
+    cluster = int(cluster.split(".")[0])
+    # orphan_grace is 60 s in the lab.
+    wait_for(lambda: cluster not in jobs_of(lab, "bob"), 120, "the orphaned job to be removed", interval=1)
+
+
+def _ready(hub):
+    try:
+        return hub.request("GET", "/hub/api/")[0] == 200
+    except OSError:
+        return False
+
+
+def test_spawn_time_figures(lab, hub, servers):
+    """Figures for the closing note: POST to ready over 10 sequential spawns."""
+    times = []
+    for _ in range(10):
+        times.append(spawn(hub, servers, "bob", "timing"))
+        hub.stop("bob", "timing")
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
+    print(f"spawn POST->ready over 10: p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s, "
+          f"all {[round(t, 2) for t in times]}")
+    assert max(times) < 60
