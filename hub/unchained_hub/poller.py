@@ -54,6 +54,15 @@ class JobPoller:
 
     # -- what spawners call ------------------------------------------------
 
+    def start(self):
+        """Start polling, if there is an event loop to poll in (there is
+        whenever JupyterHub makes a spawner)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._ensure_running()
+
     def claim(self, cluster):
         self._claimed.add(cluster)
         self._ensure_running()

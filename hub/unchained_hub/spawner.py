@@ -163,6 +163,9 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             submit.safe(env.get("launcher"), f"environments[{env_id!r}].launcher")
             if not env.get("command"):
                 raise ValueError(f"environments[{env_id!r}] has no command")
+        # The shared poller also removes orphaned jobs, so it runs from the
+        # first spawner on, not only from the first spawn.
+        self.poller.start()
         self._tunnel = None
         self._events = []
         self._new_event = asyncio.Event()
@@ -305,7 +308,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                 await self.poller.next_update(timeout=2)
                 ad = self.poller.status(self.cluster)
                 if ad is None or ad.get("JobStatus") != 2:
-                    raise web.HTTPError(500, await self._gone_message())
+                    await self._raise_if_not_running(ad)
             await asyncio.sleep(0.05)
 
     async def _wait_running(self, submitted_serial):
@@ -322,11 +325,8 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             status = ad.get("JobStatus")
             if status == 2:
                 return ad.get("RemoteHost", "?").split("@")[-1]
-            if status == 5:
-                raise web.HTTPError(500, f"HTCondor held job {self.cluster}.0: {ad.get('HoldReason')}. "
-                                         "The job was removed; check your choices or ask the site admin.")
-            if status in (3, 4):
-                raise web.HTTPError(500, await self._gone_message())
+            if status != 1:
+                await self._raise_if_not_running(ad)
             if status == 1:
                 if idle_since is None:
                     idle_since = time.monotonic()
@@ -336,6 +336,14 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                     why = await poller.why_idle(self.cluster)
                     if why:
                         self._emit(35, f"Job {self.cluster}.0 is still waiting: {why}")
+
+    async def _raise_if_not_running(self, ad):
+        """Raise the user's error for a job that is held, gone or finished."""
+        if ad is None or ad.get("JobStatus") in (3, 4):
+            raise web.HTTPError(500, await self._gone_message())
+        if ad.get("JobStatus") == 5:
+            raise web.HTTPError(500, f"HTCondor held job {self.cluster}.0: {ad.get('HoldReason')}. "
+                                     "The job was removed; check your choices or ask the site admin.")
 
     async def _gone_message(self):
         ad = await condor.job_history(self.cluster, bin_dir=self.condor_bin_dir) or {}
@@ -355,10 +363,15 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                                                    stdin=json.dumps(env), timeout=self.connect_timeout)
                 break
             except condor.CondorError as e:
-                # For a moment after the job starts its starter is unknown.
+                # For a moment after the job starts its starter is unknown;
+                # but the job may also have been held or ended meanwhile.
+                await self.poller.next_update(timeout=2)
+                ad = self.poller.status(self.cluster)
+                if ad is None or ad.get("JobStatus") != 2:
+                    await self._raise_if_not_running(ad)
                 if time.monotonic() > deadline:
                     raise web.HTTPError(500, f"Could not reach job {self.cluster}.0: {e}") from None
-                await asyncio.sleep(0.3)
+                await asyncio.sleep(0.2)
         path = out.strip().splitlines()[-1] if out.strip() else ""
         if not condor.SOCKET_PATH.match(path):
             raise web.HTTPError(500, f"Job {self.cluster}.0 reported an unexpected socket path {path[:100]!r}")
@@ -392,7 +405,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         poller.claim(self.cluster)
         if self._tunnel is None:
             # The hub has restarted: reconnect before JupyterHub checks the server.
-            await poller.next_update()
+            await poller.next_update(timeout=30)
         ad = poller.status(self.cluster)
         if ad is None:
             if not poller.has_answered():

@@ -62,9 +62,10 @@ def lab():
     return lab
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def hub(lab):
-    """The lab's JupyterHub, through its REST API with the admin service's token."""
+    """The lab's JupyterHub, through its REST API with the admin service's token
+    (asked for each test: a lab brought down and up again has a new one)."""
     from hubclient import Hub
     return Hub(lab.labctl("url").stdout.strip(), lab.labctl("hub-token").stdout.strip())
 
