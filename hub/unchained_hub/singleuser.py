@@ -15,12 +15,21 @@ all the hub needs to learn from the job. No hub API is involved.
 `unchained-singleuser stop` (also run through `condor_ssh_to_job`) stops the
 server gracefully, so the job ends by itself and HTCondor brings the files
 back; a plain `condor_rm` would discard them.
+
+With `--preload MODULE` (repeatable), the server's process starts at once,
+imports those modules while the hub is still connecting, and runs the
+command (a Python script, like pip's `jupyterhub-singleuser`) as soon as the
+settings arrive: importing jupyter_server takes seconds that would otherwise
+come after the handshake. Preloaded modules must not read the hub's settings
+at import time.
 """
 
 import argparse
+import importlib
 import json
 import os
 import re
+import runpy
 import signal
 import socket
 import subprocess
@@ -58,6 +67,15 @@ def serve(args):
     control_path = os.path.join(private, CONTROL)
     server_path = os.path.join(private, SERVER)
 
+    command = [*args.command, f"--ServerApp.sock={server_path}", "--ServerApp.sock_mode=0600",
+               f"--ServerApp.root_dir={files}"]
+    preloaded = None
+    if args.preload:
+        preloaded = subprocess.Popen(
+            [sys.executable, "-m", "unchained_hub.singleuser", "preloaded",
+             *[f"--module={m}" for m in args.preload], "--", *command],
+            stdin=subprocess.PIPE, cwd=files)
+
     control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     control.bind(control_path)
     control.listen(4)
@@ -66,6 +84,8 @@ def serve(args):
     try:
         conn, settings = _accept_start(control)
     except TimeoutError:
+        if preloaded:
+            preloaded.kill()
         sys.exit(f"unchained-singleuser: the hub did not connect within {args.wait_for_hub} s; "
                  "the spawn was probably cancelled. Start the server again from the hub.")
 
@@ -78,9 +98,12 @@ def serve(args):
     env["JUPYTERHUB_SERVICE_URL"] = service._replace(netloc=f"127.0.0.1:{JUPYTER_DEFAULT_PORT}").geturl()
     home = os.path.expanduser("~")
     env.setdefault("HOME", home if os.path.isdir(home) else files)
-    command = [*args.command, f"--ServerApp.sock={server_path}", "--ServerApp.sock_mode=0600",
-               f"--ServerApp.root_dir={files}"]
-    server = subprocess.Popen(command, env=env, cwd=files)
+    if preloaded:
+        server = preloaded
+        server.stdin.write(json.dumps(env).encode())
+        server.stdin.close()
+    else:
+        server = subprocess.Popen(command, env=env, cwd=files)
     _reply(conn, {"socket": server_path})
     log(f"started {args.command[0]} (pid {server.pid}) on {server_path}")
 
@@ -120,6 +143,21 @@ def serve(args):
         return 0
     log(f"server exited with status {code}")
     return code
+
+
+def run_preloaded(args):
+    """The server's process with --preload: import, wait for the settings
+    (the whole environment, as JSON on stdin), then run the command."""
+    for module in args.module:
+        importlib.import_module(module)
+    data = sys.stdin.read()
+    if not data:
+        return 1  # the launcher gave up waiting for the hub
+    os.environ.clear()
+    os.environ.update(json.loads(data))
+    sys.argv = list(args.command)
+    runpy.run_path(args.command[0], run_name="__main__")
+    return 0
 
 
 def _accept_start(control):
@@ -197,6 +235,11 @@ def stop(args):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["preloaded"]:
+        parser = argparse.ArgumentParser(prog="unchained-singleuser preloaded")
+        parser.add_argument("--module", action="append", default=[])
+        parser.add_argument("command", nargs="+")
+        return run_preloaded(parser.parse_args(argv[1:]))
     if argv[:1] in (["receive"], ["stop"]):
         parser = argparse.ArgumentParser(prog=f"unchained-singleuser {argv[0]}")
         parser.add_argument("--wait", type=float, default=20,
@@ -207,6 +250,8 @@ def main(argv=None):
     parser.add_argument("--files-dir", required=True, help="the user's files, relative to the job's directory")
     parser.add_argument("--wait-for-hub", type=float, default=600,
                         help="seconds to wait for the hub's settings before giving up")
+    parser.add_argument("--preload", action="append", default=[], metavar="MODULE",
+                        help="import MODULE in the server's process before the settings arrive")
     parser.add_argument("command", nargs="+", help="the notebook server command, after --")
     return serve(parser.parse_args(argv))
 

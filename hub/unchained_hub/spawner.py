@@ -66,8 +66,10 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         help="""The notebook environments users may choose, by id. Each is a dict with
         `display_name`, `launcher` (absolute path of `unchained-singleuser` on the workers),
         `command` (list: the single-user server command, e.g. the absolute path of
-        `jupyterhub-singleuser`) and optionally `environment` (dict of variables for the
-        job). Paths and values may contain only letters, digits and `_./:@+=,-`.""",
+        `jupyterhub-singleuser`), optionally `environment` (dict of variables for the
+        job) and `preload` (list of Python modules the server's process imports while the
+        hub connects, e.g. `jupyter_server.serverapp`; `command` must then be a Python
+        script). Paths and values may contain only letters, digits and `_./:@+=,-`.""",
     ).tag(config=True)
 
     default_environment = Unicode(
@@ -189,6 +191,11 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
 
     # -- the form ---------------------------------------------------------
 
+    @default("env_keep")
+    def _default_env_keep(self):
+        # The hub's own environment (its venv, PATH, ...) means nothing on a worker.
+        return []
+
     @default("options_form")
     def _default_options_form(self):
         return options.render_form(self.resource_limits, self.presets, self.environments,
@@ -275,7 +282,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         description = submit.build(
             request, hub_id=self.hub_id, home=home, files_dir=self.files_dir,
             log_dir=self.job_log_dir, launcher=env_spec["launcher"], command=env_spec["command"],
-            environment=env_spec.get("environment"))
+            environment=env_spec.get("environment"), preload=env_spec.get("preload", ()))
         poller = self.poller
         self.environment_id = request.environment
         self.cluster = await user_condor.submit(description)

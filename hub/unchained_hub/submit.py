@@ -27,7 +27,7 @@ def safe(value, what):
     return value
 
 
-def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, environment=None):
+def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, environment=None, preload=()):
     """The submit description (text for `condor_submit`'s standard input).
 
     `files_dir` and `log_dir` are relative to `home`, the job's initial
@@ -36,8 +36,9 @@ def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, envir
     `launcher` (our `unchained-singleuser`), which runs `command` (the
     environment's `jupyterhub-singleuser`) once the hub has sent its settings.
     """
+    preloads = [f"--preload={module}" for module in preload]
     args = " ".join(safe(a, "launcher argument")
-                    for a in ("--files-dir", files_dir, "--", *command))
+                    for a in ("--files-dir", files_dir, *preloads, "--", *command))
     env = " ".join(f"{safe(k, 'environment name')}={safe(v, 'environment value')}"
                    for k, v in (environment or {}).items())
     lines = [

@@ -54,14 +54,19 @@ def get(sock_path):
             time.sleep(0.05)
 
 
-@pytest.fixture
-def job(tmp_path):
+@pytest.fixture(params=["plain", "preloaded"])
+def job(tmp_path, request):
+    """A launcher as HTCondor would start it, with the fake server; in the
+    preloaded variant the server's process starts before the settings arrive."""
     server = tmp_path / "fake_server.py"
     server.write_text(FAKE_SERVER)
     env = {**os.environ, "_CONDOR_SCRATCH_DIR": str(tmp_path), "PYTHONPATH": HUB}
+    if request.param == "plain":
+        command = ["--", sys.executable, str(server)]
+    else:
+        command = ["--preload=http.server", "--", str(server)]
     proc = subprocess.Popen([sys.executable, "-m", "unchained_hub.singleuser", "--files-dir", "jupyter",
-                             "--", sys.executable, str(server)], env=env, cwd=tmp_path,
-                            stderr=subprocess.PIPE, text=True)
+                             *command], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     yield tmp_path, proc
     if proc.poll() is None:
         proc.kill()

@@ -29,6 +29,12 @@ def test_requests_exactly_what_was_chosen():
     assert d["environment"] == '"LANG=C.UTF-8"'
 
 
+def test_preload_modules_are_launcher_arguments():
+    d = lines(submit.build(REQ, **SPEC, preload=["jupyter_server.serverapp"]))
+    assert d["arguments"] == ('"--files-dir jupyter --preload=jupyter_server.serverapp -- '
+                              '/opt/env/bin/jupyterhub-singleuser"')
+
+
 def test_gpus_when_asked():
     d = lines(submit.build(Request(1, 1024, 1024, 1, 60, "py-1"), **SPEC))
     assert d["request_gpus"] == "1"

@@ -72,6 +72,7 @@ class htcondor::config {
           'negotiator_min_interval'         => $htcondor::negotiator_min_interval,
           'negotiator_cycle_delay'          => $htcondor::negotiator_cycle_delay,
           'schedd_interval'                 => $htcondor::schedd_interval,
+          'schedd_min_interval'             => $htcondor::schedd_min_interval,
           'update_interval'                 => $htcondor::update_interval,
           'starter_update_interval'         => $htcondor::starter_update_interval,
           'starter_initial_update_interval' => $htcondor::starter_initial_update_interval,

@@ -52,6 +52,9 @@
 #   Delay after a cycle before a requested one starts (`NEGOTIATOR_CYCLE_DELAY`).
 # @param schedd_interval
 #   Seconds between schedd updates to the collector (`SCHEDD_INTERVAL`).
+# @param schedd_min_interval
+#   Least seconds between the schedd's updates (`SCHEDD_MIN_INTERVAL`); a
+#   new job waits up to this long before it can be matched.
 # @param update_interval
 #   Seconds between startd updates to the collector (`UPDATE_INTERVAL`).
 # @param starter_update_interval
@@ -81,6 +84,7 @@ class htcondor (
   Integer[1, 3600] $negotiator_min_interval,
   Integer[0, 3600] $negotiator_cycle_delay,
   Integer[1, 3600] $schedd_interval,
+  Integer[0, 3600] $schedd_min_interval,
   Integer[1, 3600] $update_interval,
   Integer[1, 3600] $starter_update_interval,
   Integer[1, 3600] $starter_initial_update_interval,
