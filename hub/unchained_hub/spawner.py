@@ -276,16 +276,22 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             self._last_end = ""
         user_condor = self._condor()
         self._emit(5, "Preparing your files and HTCondor credentials")
-        await asyncio.gather(
-            user_condor.prepare(os.path.join(home, self.files_dir), os.path.join(home, self.job_log_dir)),
-            user_condor.fetch_token())
         description = submit.build(
             request, hub_id=self.hub_id, home=home, files_dir=self.files_dir,
             log_dir=self.job_log_dir, launcher=env_spec["launcher"], command=env_spec["command"],
             environment=env_spec.get("environment"), preload=env_spec.get("preload", ()))
         poller = self.poller
-        self.environment_id = request.environment
-        self.cluster = await user_condor.submit(description)
+        try:
+            await asyncio.gather(
+                user_condor.prepare(os.path.join(home, self.files_dir), os.path.join(home, self.job_log_dir)),
+                user_condor.fetch_token())
+            self.environment_id = request.environment
+            self.cluster = await user_condor.submit(description)
+        except condor.CondorError as e:
+            if "sudo:" in str(e):
+                raise web.HTTPError(403, f"The hub may not start jobs for {self.user.name} ({e}). "
+                                         "Ask the site admin to add you to the hub's users.") from None
+            raise web.HTTPError(500, f"Your job could not be submitted: {e}") from None
         poller.claim(self.cluster)
         submitted_serial = poller.queries
         self._emit(20, f"Submitted job {self.cluster}.0 for {request.describe()}")

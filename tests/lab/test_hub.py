@@ -77,6 +77,15 @@ def test_hub_runs_unprivileged_with_exact_sudo_rule(lab):
     assert allowed.returncode == 0, allowed.stderr
 
 
+def test_user_outside_the_hub_group_gets_a_clear_refusal(lab, hub, servers):
+    """carol may log in, but sudo lets the hub act only for jupyterhub-users."""
+    servers.append(("carol", ""))
+    status, body = hub.start("carol", "", SMALL)
+    assert status == 403, (status, body)
+    assert "may not start jobs for carol" in body["message"] and "site admin" in body["message"]
+    assert jobs_of(lab, "carol") == []
+
+
 # -- 2: the resource form -------------------------------------------------------
 
 @pytest.mark.parametrize("options, words", [
@@ -110,10 +119,15 @@ def test_no_token_in_job_ad_command_lines_or_logs(lab, hub, servers):
     spawn(hub, servers, "alice", "secret")
     cluster = job_of(hub, "alice", "secret")["cluster"]
     host = remote_host(lab, cluster).split(".")[0]
-    # The server's token, from its process environment on the worker (as root).
-    # (The launcher, which also matches, never has it in its environment.)
+    # The server's token, from the environment of a kernel it starts (as root on
+    # the worker). The server itself received it after it started, so its
+    # /proc/PID/environ does not show it; the launcher never has it.
+    status, _ = hub.user_api("alice", "api/kernels", "secret", method="POST", body={"name": "python3"})
+    assert status == 201
     tokens = set()
-    for pid in lab.exec(host, "pgrep", "-u", "alice", "-f", "jupyterhub-singleuser").stdout.split():
+    pids = wait_for(lambda: lab.exec(host, "pgrep", "-u", "alice", "-f", "ipykernel_launcher",
+                                     check=False).stdout.split(), 30, "the kernel to start")
+    for pid in pids:
         environ = lab.exec(host, "cat", f"/proc/{pid}/environ", check=False).stdout.split("\0")
         tokens.add(dict(v.split("=", 1) for v in environ if "=" in v).get("JUPYTERHUB_API_TOKEN"))
     tokens.discard(None)
