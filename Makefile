@@ -17,7 +17,10 @@ demo: host-packages
 	$(LABCTL) up
 	@$(LABCTL) status
 	@echo
-	@echo "The demo site is up: an HTCondor pool of four Debian hosts configured by puppet/."
+	@echo "The demo site is up: an HTCondor pool of four Debian hosts configured by puppet/,"
+	@echo "with JupyterHub at $$($(LABCTL) url) (REST API; an admin token: sudo $(LABCTL) hub-token)."
+	@echo "Start a notebook server for alice on a firewalled worker:"
+	@echo "  curl -X POST -H \"Authorization: token \$$(sudo $(LABCTL) hub-token)\" $$($(LABCTL) url)hub/api/users/alice/server"
 	@echo "Run commands on a host:  sudo $(LABCTL) exec hub -- condor_status"
 	@echo "                         sudo $(LABCTL) exec --user alice hub -- condor_q"
 	@echo "Stop it:                 sudo make demo-down"
