@@ -98,6 +98,10 @@ def serve(args):
     env["JUPYTERHUB_SERVICE_URL"] = service._replace(netloc=f"127.0.0.1:{JUPYTER_DEFAULT_PORT}").geturl()
     home = os.path.expanduser("~")
     env.setdefault("HOME", home if os.path.isdir(home) else files)
+    # What the job asked for, as jupyter-resource-usage reads it: the status
+    # bar shows usage against these limits.
+    for name, value in job_limits(os.environ.get("_CONDOR_JOB_AD")).items():
+        env.setdefault(name, value)
     if preloaded:
         server = preloaded
         server.stdin.write(json.dumps(env).encode())
@@ -158,6 +162,25 @@ def run_preloaded(args):
     sys.argv = list(args.command)
     runpy.run_path(args.command[0], run_name="__main__")
     return 0
+
+
+def job_limits(job_ad_path):
+    """MEM_LIMIT (bytes) and CPU_LIMIT from the job's own ad, as far as known."""
+    ad = {}
+    try:
+        with open(job_ad_path or "") as f:
+            for line in f:
+                key, sep, value = line.partition(" = ")
+                if sep:
+                    ad[key.strip()] = value.strip()
+    except OSError:
+        return {}
+    limits = {}
+    if re.fullmatch(r"[0-9]+", ad.get("RequestMemory", "")):
+        limits["MEM_LIMIT"] = str(int(ad["RequestMemory"]) * 1024 * 1024)
+    if re.fullmatch(r"[0-9]+", ad.get("RequestCpus", "")):
+        limits["CPU_LIMIT"] = ad["RequestCpus"]
+    return limits
 
 
 def _accept_start(control):

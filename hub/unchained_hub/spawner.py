@@ -149,6 +149,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
 
     # Not settings: the state of this server.
     cluster = Integer(0)
+    job_started = Integer(0)
     environment_id = Unicode("")
     socket_path = Unicode("")
     tunnel_port = Integer(0)
@@ -224,13 +225,15 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
     def get_state(self):
         state = super().get_state()
         if self.cluster:
-            state.update(cluster=self.cluster, environment_id=self.environment_id,
+            state.update(cluster=self.cluster, job_started=self.job_started,
+                         environment_id=self.environment_id,
                          socket_path=self.socket_path, tunnel_port=self.tunnel_port)
         return state
 
     def load_state(self, state):
         super().load_state(state)
         self.cluster = int(state.get("cluster", 0))
+        self.job_started = int(state.get("job_started", 0))
         env_id = state.get("environment_id", "")
         self.environment_id = env_id if env_id in self.environments else ""
         path = state.get("socket_path", "")
@@ -240,6 +243,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
     def clear_state(self):
         super().clear_state()
         self.cluster = 0
+        self.job_started = 0
         self.environment_id = ""
         self.socket_path = ""
         self.tunnel_port = 0
@@ -337,6 +341,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                 continue
             status = ad.get("JobStatus")
             if status == 2:
+                self.job_started = _start_date(ad)
                 return ad.get("RemoteHost", "?").split("@")[-1]
             if status != 1:
                 await self._raise_if_not_running(ad)
@@ -395,8 +400,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
 
         async def job_running():
             await self.poller.next_update(timeout=5)
-            ad = self.poller.status(self.cluster)
-            return ad is not None and ad.get("JobStatus") == 2
+            return self._same_run(self.poller.status(self.cluster))
 
         self._tunnel = Tunnel(
             user_condor, self.cluster, self.socket_path, self.tunnel_port, log=self.log,
@@ -404,6 +408,13 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             python=self.tunnel_python, connect_timeout=self.connect_timeout,
             probe_interval=self.tunnel_probe_interval)
         await self._tunnel.open()
+
+    def _same_run(self, ad):
+        """Whether the job is running, and still the run our server is in (an
+        evicted job that starts again is a new run, without our server)."""
+        if ad is None or ad.get("JobStatus") != 2:
+            return False
+        return not self.job_started or _start_date(ad) in (0, self.job_started)
 
     async def get_url(self):
         base = self.server.base_url if self.server else "/"
@@ -428,6 +439,12 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             await self._discard_job()
             return 1
         status = ad.get("JobStatus")
+        if status == 2 and not self.job_started:
+            self.job_started = _start_date(ad)
+        if status == 2 and not self._same_run(ad):
+            # Evicted and started again before we saw it idle: the server and
+            # its session are gone with the first run.
+            status = 1
         if status == 2 and _runtime_over(ad):
             hours = ad["UnchainedRuntime"] / 3600
             self._last_end = (f"Your server (job {self.cluster}.0) reached the run time you chose "
@@ -509,3 +526,8 @@ def _runtime_over(ad):
     """Whether a running job has used up the run time its user chose."""
     started, runtime = ad.get("JobCurrentStartDate"), ad.get("UnchainedRuntime")
     return bool(started and runtime) and time.time() - started > runtime
+
+
+def _start_date(ad):
+    """When the job's current run started (0 if the schedd does not say yet)."""
+    return int(ad.get("JobCurrentStartDate") or 0)

@@ -129,7 +129,10 @@ def test_no_token_in_job_ad_command_lines_or_logs(lab, hub, servers):
                                      check=False).stdout.split(), 30, "the kernel to start")
     for pid in pids:
         environ = lab.exec(host, "cat", f"/proc/{pid}/environ", check=False).stdout.split("\0")
-        tokens.add(dict(v.split("=", 1) for v in environ if "=" in v).get("JUPYTERHUB_API_TOKEN"))
+        kernel_env = dict(v.split("=", 1) for v in environ if "=" in v)
+        tokens.add(kernel_env.get("JUPYTERHUB_API_TOKEN"))
+        # The job's request, which jupyter-resource-usage shows as the limit.
+        assert kernel_env.get("MEM_LIMIT") == str(512 * 1024 * 1024), kernel_env.get("MEM_LIMIT")
     tokens.discard(None)
     assert len(tokens) == 1, tokens
     token = tokens.pop()

@@ -60,7 +60,9 @@ def job(tmp_path, request):
     preloaded variant the server's process starts before the settings arrive."""
     server = tmp_path / "fake_server.py"
     server.write_text(FAKE_SERVER)
-    env = {**os.environ, "_CONDOR_SCRATCH_DIR": str(tmp_path), "PYTHONPATH": HUB}
+    (tmp_path / ".job.ad").write_text('ClusterId = 7\nRequestCpus = 2\nRequestMemory = 512\nOwner = "alice"\n')
+    env = {**os.environ, "_CONDOR_SCRATCH_DIR": str(tmp_path), "PYTHONPATH": HUB,
+           "_CONDOR_JOB_AD": str(tmp_path / ".job.ad")}
     if request.param == "plain":
         command = ["--", sys.executable, str(server)]
     else:
@@ -85,6 +87,8 @@ def test_settings_through_private_socket_then_stop(job):
     assert seen["env"]["JUPYTERHUB_API_TOKEN"] == "s3cret"
     assert not any("s3cret" in a for a in seen["argv"])
     assert seen["cwd"] == str(scratch / "jupyter")
+    # The job's request, for jupyter-resource-usage.
+    assert seen["env"]["MEM_LIMIT"] == str(512 * 1024 * 1024) and seen["env"]["CPU_LIMIT"] == "2"
     assert f"--ServerApp.root_dir={scratch / 'jupyter'}" in seen["argv"]
     # The token is nowhere on disk.
     for path in scratch.rglob("*"):
