@@ -40,7 +40,6 @@ class JobPoller:
         self.orphan_grace = orphan_grace
         self.remove_orphan = remove_orphan
         self.jobs = {}            # cluster -> ad, from the last successful query
-        self.updated = 0.0        # time.monotonic() of that query
         self.queries = 0          # queries started
         self.answered_serial = 0  # number of the query that produced self.jobs
         self._claimed = set()     # clusters some spawner owns
@@ -85,7 +84,7 @@ class JobPoller:
         return await condor.why_idle(cluster, bin_dir=self.bin_dir, runner=self.runner)
 
     def has_answered(self):
-        return self.updated > 0
+        return self.answered_serial > 0
 
     async def next_update(self, timeout=None):
         """Wait for the next query's answer, polling fast until it arrives."""
@@ -127,7 +126,6 @@ class JobPoller:
             return
         self.jobs = jobs
         self.answered_serial = serial
-        self.updated = time.monotonic()
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
         await self._reap_orphans()

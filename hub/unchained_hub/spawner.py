@@ -323,9 +323,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             if time.monotonic() - checked > 2:
                 checked = time.monotonic()
                 await self.poller.next_update(timeout=2)
-                ad = self.poller.status(self.cluster)
-                if ad is None or ad.get("JobStatus") != 2:
-                    await self._raise_if_not_running(ad)
+                await self._raise_if_not_running(self.poller.status(self.cluster))
             await asyncio.sleep(0.05)
 
     async def _wait_running(self, submitted_serial):
@@ -343,8 +341,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             if status == 2:
                 self.job_started = _start_date(ad)
                 return ad.get("RemoteHost", "?").split("@")[-1]
-            if status != 1:
-                await self._raise_if_not_running(ad)
+            await self._raise_if_not_running(ad)
             if status == 1:
                 if idle_since is None:
                     idle_since = time.monotonic()
@@ -384,9 +381,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                 # For a moment after the job starts its starter is unknown;
                 # but the job may also have been held or ended meanwhile.
                 await self.poller.next_update(timeout=2)
-                ad = self.poller.status(self.cluster)
-                if ad is None or ad.get("JobStatus") != 2:
-                    await self._raise_if_not_running(ad)
+                await self._raise_if_not_running(self.poller.status(self.cluster))
                 if time.monotonic() > deadline:
                     raise web.HTTPError(500, f"Could not reach job {self.cluster}.0: {e}") from None
                 await asyncio.sleep(0.2)

@@ -61,15 +61,10 @@ class Tunnel:
         self.connect_timeout = connect_timeout
         self.probe_interval = probe_interval
         self.probe_timeout = probe_timeout
-        self.reconnects = 0
         self._proc = None
         self._task = None
         self._stopping = False
         self._server_seen = False
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
     async def open(self):
         """Start the forward; return once the local port listens."""
@@ -148,7 +143,6 @@ class Tunnel:
                 self.log.error("%s", e)
                 await asyncio.sleep(1)
                 continue
-            self.reconnects += 1
             self.log.info("tunnel to job %s re-established in %.2f s", self.cluster,
                           time.monotonic() - started)
 
