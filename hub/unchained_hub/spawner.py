@@ -360,12 +360,15 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             raise web.HTTPError(500, f"HTCondor held job {self.cluster}.0: {ad.get('HoldReason')}. "
                                      "The job was removed; check your choices or ask the site admin.")
 
-    async def _gone_message(self):
+    async def _gone_message(self, while_starting=True):
+        """Why the job left the queue, from its history, for the user."""
         ad = await condor.job_history(self.cluster, bin_dir=self.condor_bin_dir) or {}
         reason = ad.get("RemoveReason") or ad.get("LastHoldReason") or ad.get("HoldReason")
         if ad.get("JobStatus") == 4:
             reason = reason or f"it exited with status {ad.get('ExitCode')}"
-        return (f"Job {self.cluster}.0 ended before the server was ready: {reason or 'no reason recorded'}. "
+        what = (f"Job {self.cluster}.0 ended before the server was ready" if while_starting
+                else f"Your server (job {self.cluster}.0) ended")
+        return (f"{what}: {reason or 'no reason recorded'}. "
                 f"Its output is in ~/{self.job_log_dir}/job-{self.cluster}.err.")
 
     async def _handshake(self, user_condor, launcher):
@@ -429,7 +432,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         if ad is None:
             if not poller.has_answered():
                 return None  # the schedd has not answered yet: no news is not bad news
-            self._last_end = await self._gone_message()
+            self._last_end = await self._gone_message(while_starting=False)
             self.log.warning("%s: %s", self._log_name, self._last_end)
             await self._discard_job()
             return 1
