@@ -1,10 +1,12 @@
 # @summary An execute host (startd) that needs no inbound connection:
 # it reaches the pool only through the central manager's CCB.
 #
-# Until the notebook environment is published on CVMFS, notebook jobs run
-# the single-user server from a venv on the host.
+# Notebook jobs load the notebook environment from CVMFS with Lmod. The venv
+# of profile::singleuser_venv is the lab's second, local environment.
 class role::execute {
   include profile::base
   include profile::htcondor
+  include profile::lmod
+  include profile::cvmfs::client
   include profile::singleuser_venv
 }

@@ -4,6 +4,7 @@ describe 'site.pp' do
     'bad-interval.example.test' => %r{parameter 'negotiator_interval' expects an Integer value},
     'bad-port.example.test'     => %r{parameter 'shared_port' expects .*Integer\[1024, 65535\]},
     'bad-role.example.test'     => %r{Hiera key 'unchained::role' .* got 'gateway'},
+    'bad-cvmfs.example.test'    => %r{parameter 'repositories' .*server_urls},
   }.each do |certname, message|
     context "on #{certname}" do
       hiera_node certname
