@@ -22,6 +22,11 @@ command (a Python script, like pip's `jupyterhub-singleuser`) as soon as the
 settings arrive: importing jupyter_server takes seconds that would otherwise
 come after the handshake. Preloaded modules must not read the hub's settings
 at import time.
+
+With `--lmod NAME/VERSION`, the launcher first loads that Lmod module in a
+login shell (as a user's terminal would) and runs everything in the
+environment it gives: the notebook environment on CVMFS is activated by its
+modulefile, so kernels and terminals of the server see it too.
 """
 
 import argparse
@@ -43,6 +48,11 @@ SERVER = "jupyter.sock"
 JUPYTER_DEFAULT_PORT = 8888
 # Settings the hub may send: environment variables, by name.
 ALLOWED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+LMOD_MODULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9][A-Za-z0-9._+-]*)?$")
+# Printed before the environment, so that whatever a login profile prints is told apart.
+ENV_MARKER = "\0unchained-environment\0"
+# Set by the shell that loads the module, not part of the environment it gives.
+SHELL_VARIABLES = {"_", "SHLVL", "PWD", "OLDPWD"}
 
 
 def private_dir():
@@ -56,8 +66,33 @@ def log(message):
     print(f"unchained-singleuser: {message}", file=sys.stderr, flush=True)
 
 
+def lmod_environment(module):
+    """The environment after `module load MODULE` in a login shell. The name is
+    checked and passed as an argument, never as shell text."""
+    if not LMOD_MODULE.match(module):
+        sys.exit(f"unchained-singleuser: {module!r} is not a module name like jupyter/2026.11")
+    script = r"""module load "$1" 1>&2 || exit 3; printf '\0unchained-environment\0'; exec env -0"""
+    result = subprocess.run(["/bin/bash", "-l", "-c", script, "unchained-lmod", module],
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0 or ENV_MARKER not in result.stdout:
+        sys.exit(f"unchained-singleuser: could not load the notebook environment (module load {module}):\n"
+                 f"{result.stderr.strip()}\nAsk your site admin: the environment may not be published on this "
+                 "worker, or its repository may not be mounted.")
+    env = {}
+    for item in result.stdout.rsplit(ENV_MARKER, 1)[1].split("\0"):
+        name, sep, value = item.partition("=")
+        if sep and name not in SHELL_VARIABLES:
+            env[name] = value
+    return env
+
+
 def serve(args):
     """The job: wait for the hub's settings, run the server, obey `stop`."""
+    if args.lmod:
+        environment = lmod_environment(args.lmod)
+        os.environ.clear()
+        os.environ.update(environment)
+        log(f"loaded {args.lmod}")
     os.umask(0o077)
     private = private_dir()
     os.makedirs(private, mode=0o700, exist_ok=True)
@@ -275,6 +310,8 @@ def main(argv=None):
                         help="seconds to wait for the hub's settings before giving up")
     parser.add_argument("--preload", action="append", default=[], metavar="MODULE",
                         help="import MODULE in the server's process before the settings arrive")
+    parser.add_argument("--lmod", metavar="NAME/VERSION",
+                        help="load this Lmod module (in a login shell) and run in its environment")
     parser.add_argument("command", nargs="+", help="the notebook server command, after --")
     return serve(parser.parse_args(argv))
 

@@ -30,7 +30,7 @@ from jupyterhub.apihandlers import default_handlers
 from tornado import web
 from traitlets import Dict, Float, Integer, Unicode, default
 
-from . import condor, options, submit
+from . import condor, options, singleuser, submit
 from .poller import JobPoller
 from .tunnel import Tunnel, free_port
 
@@ -67,9 +67,11 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         `display_name`, `launcher` (absolute path of `unchained-singleuser` on the workers),
         `command` (list: the single-user server command, e.g. the absolute path of
         `jupyterhub-singleuser`), optionally `environment` (dict of variables for the
-        job) and `preload` (list of Python modules the server's process imports while the
+        job), `preload` (list of Python modules the server's process imports while the
         hub connects, e.g. `jupyter_server.serverapp`; `command` must then be a Python
-        script). Paths and values may contain only letters, digits and `_./:@+=,-`.""",
+        script) and `lmod_module` (e.g. `jupyter/2026.11`: the job loads it in a login
+        shell and runs the server in its environment). Paths and values may contain only
+        letters, digits and `_./:@+=,-`.""",
     ).tag(config=True)
 
     default_environment = Unicode(
@@ -166,6 +168,8 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             submit.safe(env.get("launcher"), f"environments[{env_id!r}].launcher")
             if not env.get("command"):
                 raise ValueError(f"environments[{env_id!r}] has no command")
+            if env.get("lmod_module") and not singleuser.LMOD_MODULE.match(env["lmod_module"]):
+                raise ValueError(f"environments[{env_id!r}].lmod_module must be a module name like jupyter/2026.11")
         # The shared poller also removes orphaned jobs, so it runs from the
         # first spawner on, not only from the first spawn.
         self.poller.start()
@@ -283,7 +287,8 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         description = submit.build(
             request, hub_id=self.hub_id, home=home, files_dir=self.files_dir,
             log_dir=self.job_log_dir, launcher=env_spec["launcher"], command=env_spec["command"],
-            environment=env_spec.get("environment"), preload=env_spec.get("preload", ()))
+            environment=env_spec.get("environment"), preload=env_spec.get("preload", ()),
+            lmod_module=env_spec.get("lmod_module"))
         poller = self.poller
         try:
             await asyncio.gather(

@@ -27,16 +27,20 @@ def safe(value, what):
     return value
 
 
-def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, environment=None, preload=()):
+def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, environment=None, preload=(),
+          lmod_module=None):
     """The submit description (text for `condor_submit`'s standard input).
 
     `files_dir` and `log_dir` are relative to `home`, the job's initial
     directory on the hub. `files_dir` goes into the job and comes back on
     exit and on eviction; `log_dir` receives the job's output. The job runs
     `launcher` (our `unchained-singleuser`), which runs `command` (the
-    environment's `jupyterhub-singleuser`) once the hub has sent its settings.
+    environment's `jupyterhub-singleuser`) once the hub has sent its settings,
+    in the environment of the Lmod module `lmod_module` if given.
     """
     preloads = [f"--preload={module}" for module in preload]
+    if lmod_module:
+        preloads.append(f"--lmod={lmod_module}")
     args = " ".join(safe(a, "launcher argument")
                     for a in ("--files-dir", files_dir, *preloads, "--", *command))
     env = " ".join(f"{safe(k, 'environment name')}={safe(v, 'environment value')}"

@@ -3,6 +3,7 @@ on a published tree laid out as on CVMFS (ROOT/modulefiles, ROOT/envs)."""
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,24 @@ def test_missing_environment_stops_with_a_helpful_error(root):
 def test_help_and_whatis(root):
     result = shell(root, "module whatis jupyter/1.0 2>&1; module help jupyter/1.0 2>&1")
     assert "Version: 1.0" in result.stdout and "single-user" in result.stdout
+
+
+def test_the_launcher_runs_in_the_environment_the_module_gives(root, monkeypatch):
+    """unchained-singleuser --lmod: the module loads in a login shell with the
+    MODULEPATH the job has; the name goes in as an argument."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "hub"))
+    from unchained_hub import singleuser
+    monkeypatch.setenv("MODULEPATH", f"{root}/modulefiles")
+    env = singleuser.lmod_environment("jupyter/2.0")
+    prefix = root / "envs" / "jupyter" / "2.0"
+    assert env["PATH"].startswith(f"{prefix}/bin:")
+    assert env["UNCHAINED_JUPYTER_VERSION"] == "2.0"
+    assert "SHLVL" not in env and "_" not in env
+    with pytest.raises(SystemExit) as stopped:
+        singleuser.lmod_environment("jupyter/3.0")
+    message = " ".join(str(stopped.value).split())  # Lmod wraps long lines
+    assert "could not load the notebook environment (module load jupyter/3.0)" in message
+    assert "The notebook environment jupyter/3.0 is not available here" in message
+    with pytest.raises(SystemExit) as refused:
+        singleuser.lmod_environment('jupyter/1.0"; touch /tmp/x; "')
+    assert "is not a module name" in str(refused.value)

@@ -35,6 +35,13 @@ def test_preload_modules_are_launcher_arguments():
                               '/opt/env/bin/jupyterhub-singleuser"')
 
 
+def test_the_lmod_module_is_a_launcher_argument_and_checked():
+    d = lines(submit.build(REQ, **SPEC, lmod_module="jupyter/2026.11"))
+    assert d["arguments"] == '"--files-dir jupyter --lmod=jupyter/2026.11 -- /opt/env/bin/jupyterhub-singleuser"'
+    with pytest.raises(ValueError):
+        submit.build(REQ, **SPEC, lmod_module="jupyter/1 x")
+
+
 def test_gpus_when_asked():
     d = lines(submit.build(Request(1, 1024, 1024, 1, 60, "py-1"), **SPEC))
     assert d["request_gpus"] == "1"
