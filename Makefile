@@ -17,7 +17,7 @@ demo: host-packages
 	$(LABCTL) up
 	@$(LABCTL) status
 	@echo
-	@echo "The demo site is up: an HTCondor pool of four Debian hosts configured by puppet/,"
+	@echo "The demo site is up: an HTCondor pool of four Debian hosts and a CVMFS publisher, configured by puppet/,"
 	@echo "with JupyterHub at $$($(LABCTL) url) (REST API; an admin token: sudo $(LABCTL) hub-token)."
 	@echo "Start a notebook server for alice on a firewalled worker:"
 	@echo "  curl -X POST -H \"Authorization: token \$$(sudo $(LABCTL) hub-token)\" $$($(LABCTL) url)hub/api/users/alice/server"
@@ -33,7 +33,7 @@ host-packages:
 	tests/install-host-tools
 
 lint:
-	$(RUFF) check hub tests
+	$(RUFF) check hub tests notebook-env cvmfs notebook-env/build notebook-env/lock cvmfs/publish tests/doubles/cvmfs_server_double
 	puppet parser validate $(PUPPET_FILES)
 	puppet epp validate $(EPP_FILES)
 	puppet-lint --fail-on-warnings puppet/site-modules puppet/manifests

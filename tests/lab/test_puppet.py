@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-HOSTS = ["cm", "hub", "ex1", "ex2"]
+HOSTS = ["cm", "hub", "pub", "ex1", "ex2"]
+POOL_HOSTS = ["cm", "hub", "ex1", "ex2"]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_unmanaged_htcondor_config_is_purged_and_htcondor_reloaded(lab):
     assert lab.labctl("apply", "ex2", check=False).returncode == 0
 
 
-@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize("host", POOL_HOSTS)
 def test_pool_signing_key_is_private(lab, host):
     out = lab.exec(host, "stat", "-c", "%a %U", "/etc/condor/passwords.d/POOL").stdout.split()
     assert out == ["600", "root"]

@@ -9,7 +9,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import config, dist, image, network, pool
+from . import config, dist, image, network, pool, publish
 from .config import LabError
 from .hosts import Machine
 from .run import say
@@ -90,6 +90,7 @@ def cmd_up(args):
     secrets_dir = ensure_secrets()
     dist.ensure_dist()
     network.ensure_bridge()
+    (config.cvmfs_storage() / config.CVMFS_REPO).mkdir(parents=True, exist_ok=True)
 
     all_machines = machines()
     booted = []
@@ -107,17 +108,24 @@ def cmd_up(args):
     # that starts while the CCB is down advertises itself without a CCB
     # address and, measured with HTCondor 23.9, does not register for minutes.
     # Hosts that need no CCB are configured alongside the central manager.
+    # The notebook environment is published as soon as the publisher is
+    # configured, while the execute hosts are.
     pending = [m for m in all_machines if pool.apply_state(m) != "converged"]
     first = [m for m in pending if not m.host.firewalled]
     then = [m for m in pending if m.host.firewalled]
-    for group in (first, then):
-        if group:
-            say(f"applying {', '.join(m.host.name for m in group)}")
-            with ThreadPoolExecutor(len(group)) as pool_:
-                list(pool_.map(apply_checked, group))
-
-    pool.wait_pool_ready(all_machines[0])
-    wait_hub_ready()
+    publisher = Machine(config.host(config.PUBLISHER))
+    with ThreadPoolExecutor(1) as background:
+        publishing = None
+        for group in (first, then):
+            if group:
+                say(f"applying {', '.join(m.host.name for m in group)}")
+                with ThreadPoolExecutor(len(group)) as pool_:
+                    list(pool_.map(apply_checked, group))
+            if publishing is None:
+                publishing = background.submit(publish.ensure_published, publisher)
+        pool.wait_pool_ready(all_machines[0])
+        wait_hub_ready()
+        publishing.result()
     say(f"lab ready in {time.monotonic() - started:.1f} s")
     return 0
 

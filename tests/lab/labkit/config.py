@@ -29,6 +29,20 @@ GUEST_SECRETS = "/etc/unchained-lab/secrets"
 GUEST_APT = "/srv/unchained-lab/apt"
 GUEST_WHEELS = "/srv/unchained-lab/wheels"
 GUEST_DIST = "/srv/unchained-lab/dist"
+# The publisher's checkout of this project (read-only), from which it runs
+# cvmfs/publish, and its stand-in for CVMFS storage (read-write).
+GUEST_SOURCE = "/srv/unchained-lab/source"
+GUEST_CVMFS_STORAGE = "/srv/cvmfs"
+
+# The notebook environment's CVMFS repository. Its published tree lives in
+# STATE_DIR/cvmfs/REPO on this machine: the publisher writes it through the
+# cvmfs_server test double; execute hosts see it read-only at /cvmfs/REPO,
+# standing in for the CVMFS client mount.
+CVMFS_REPO = "notebooks.lab.test"
+CVMFS_SERVER_DOUBLE = f"{GUEST_SOURCE}/tests/doubles/cvmfs_server_double"
+# The environment version labctl publishes (and makes the default) when the lab comes up.
+NOTEBOOK_ENV = "jupyter"
+NOTEBOOK_ENV_VERSION = "2026.11"
 
 # Where the hub's proxy listens, as the host machine reaches it.
 HUB_PORT = 8000
@@ -62,10 +76,18 @@ class Host:
 HOSTS = (
     Host("cm", f"{SUBNET_PREFIX}.10", firewalled=False),
     Host("hub", f"{SUBNET_PREFIX}.11", firewalled=False),
+    Host("pub", f"{SUBNET_PREFIX}.12", firewalled=False),
     Host("ex1", f"{SUBNET_PREFIX}.21", firewalled=True),
     Host("ex2", f"{SUBNET_PREFIX}.22", firewalled=True),
 )
 EXECUTE_HOSTS = tuple(h for h in HOSTS if h.firewalled)
+
+
+PUBLISHER = "pub"
+
+
+def cvmfs_storage():
+    return STATE_DIR / "cvmfs"
 
 
 def host(name):

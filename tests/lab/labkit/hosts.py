@@ -83,11 +83,23 @@ class Machine:
                 "--hostname", self.host.fqdn, "--register=no", "--keep-unit", "--console=passive",
                 f"--network-namespace-path=/run/netns/{self.host.netns}"]
         argv += [f"--bind-ro={src}:{dst}" for src, dst in binds]
+        argv += self._role_binds()
         env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY="1")
         with open(self.console_log, "a") as log:
             proc = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.pidfile.write_text(str(proc.pid))
+
+    def _role_binds(self):
+        """The CVMFS stand-in: the publisher writes the repository's storage,
+        execute hosts mount the published tree read-only at /cvmfs/REPO."""
+        storage = config.cvmfs_storage()
+        if self.host.name == config.PUBLISHER:
+            return [f"--bind-ro={config.REPO_DIR}:{config.GUEST_SOURCE}",
+                    f"--bind={storage}:{config.GUEST_CVMFS_STORAGE}"]
+        if self.host.firewalled:
+            return [f"--bind-ro={storage / config.CVMFS_REPO}:/cvmfs/{config.CVMFS_REPO}"]
+        return []
 
     def wait_booted(self, timeout=60):
         deadline = time.monotonic() + timeout

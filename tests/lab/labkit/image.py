@@ -19,6 +19,8 @@ INPUTS = (
     config.LAB_DIR / "base-packages.txt",
     config.LAB_DIR / "repo-packages.txt",
     config.LAB_DIR / "wheelhouse.txt",
+    # The notebook environment's wheels, pinned with hashes.
+    config.REPO_DIR / "notebook-env" / "locks" / "pypi-cp313-x86_64.txt",
     Path(__file__),
 )
 
@@ -127,11 +129,14 @@ def _download_wheels(wheels, log):
     py = config.GUEST_PYTHON
     platforms = ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
                  "manylinux_2_5_x86_64", "manylinux1_x86_64", "linux_x86_64", "any"]
-    run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", wheels,
-         "--only-binary=:all:", "--implementation", "cp", "--python-version", py,
-         "--abi", f"cp{py}", "--abi", "abi3", "--abi", "none",
-         *[arg for platform in platforms for arg in ("--platform", platform)],
-         "--requirement", INPUTS[2]], log=log, step="downloading the wheelhouse")
+    download = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", wheels,
+                "--only-binary=:all:", "--implementation", "cp", "--python-version", py,
+                "--abi", f"cp{py}", "--abi", "abi3", "--abi", "none",
+                *[arg for platform in platforms for arg in ("--platform", platform)]]
+    run([*download, "--requirement", INPUTS[2]], log=log, step="downloading the wheelhouse")
+    # The lock lists every dependency already (and pip checks its hashes).
+    run([*download, "--no-deps", "--requirement", INPUTS[3]], log=log,
+        step="downloading the notebook environment's wheels")
 
 
 def _remove_stale(keep):
