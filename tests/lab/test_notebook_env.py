@@ -156,6 +156,24 @@ def test_resource_usage_reports_the_jobs_memory_limit(cvmfs_server):
     assert metrics["rss"] > 0
 
 
+def test_a_module_that_does_not_load_ends_the_job_with_lmods_reason(lab, cvmfs_server):
+    hub = cvmfs_server
+    hub.start("alice", "unpublished", {**CVMFS_SERVER, "environment": "lab-unpublished"})
+    try:
+        events = hub.progress("alice", "unpublished")
+        text = "\n".join(e.get("message", "") for e in events)
+        cluster = re.search(r"Job (\d+)\.0 ended before the server was ready", text)
+        assert cluster, text
+        err = f"/home/alice/.jupyterhub-unchained/job-{cluster.group(1)}.err"
+        assert f"Its output is in ~/.jupyterhub-unchained/job-{cluster.group(1)}.err" in text
+        output = " ".join(lab.exec("hub", "cat", err).stdout.split())  # Lmod wraps long lines
+        assert "could not load the notebook environment (module load jupyter/1999.1)" in output
+        assert "Ask your site admin" in output
+    finally:
+        if hub.server("alice", "unpublished") is not None:
+            hub.stop("alice", "unpublished")
+
+
 # -- 4. failures leave the repository as it was --------------------------------------
 
 
