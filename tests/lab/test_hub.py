@@ -58,6 +58,22 @@ def test_spawn_reach_files_and_stop(lab, hub, servers):
     print(f"spawn: POST to ready {seconds:.2f} s")
 
 
+def test_an_environment_without_a_module_runs_from_its_own_path(lab, hub, servers):
+    """The lab's second environment is a venv on the workers, named by path with
+    no Lmod module (as for an environment on a shared file system)."""
+    spawn(hub, servers, "bob", "venv", {**SMALL, "environment": "lab-venv"})
+    cluster = job_of(hub, "bob", "venv")["cluster"]
+    assert lab.job_attr(f"{cluster}.0", "UnchainedEnvironment") == "lab-venv"
+    status, body = hub.user_api("bob", "api/status", server="venv")
+    assert status == 200, (status, body)
+    host = remote_host(lab, cluster).split(".")[0]
+    pids = lab.exec(host, "pgrep", "-u", "bob", "-f", "jupyterhub-singleuser").stdout.split()
+    assert pids
+    for pid in pids:
+        cmdline = lab.exec(host, "cat", f"/proc/{pid}/cmdline").stdout.replace("\0", " ")
+        assert "/opt/unchained/singleuser/bin/" in cmdline and "/cvmfs/" not in cmdline, cmdline
+
+
 def test_hub_runs_unprivileged_with_exact_sudo_rule(lab):
     """1: the hub is not root; sudo lets it run only the spawner's commands, only
     as members of jupyterhub-users."""
