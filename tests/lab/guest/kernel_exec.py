@@ -35,8 +35,10 @@ async def main(params):
             "content": {"code": params["code"], "silent": False, "store_history": False,
                         "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
         }))
-        output, status = [], None
-        while status is None:
+        # The reply comes on the shell channel, the output on iopub, in no set
+        # order between them: all output is in once iopub says idle.
+        output, status, idle = [], None, False
+        while status is None or not idle:
             raw = await asyncio.wait_for(ws.read_message(), timeout=90)
             if raw is None:
                 raise SystemExit("the kernel's websocket closed")
@@ -47,6 +49,8 @@ async def main(params):
                 output.append(msg["content"]["text"])
             elif msg["msg_type"] == "execute_reply":
                 status = msg["content"]["status"]
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
         ws.close()
         print(json.dumps({"status": status, "output": "".join(output), "seconds": time.monotonic() - started}))
     finally:
