@@ -68,10 +68,14 @@ def startd_addresses(cm):
     return ads
 
 
+def unregistered(ads):
+    """The execute hosts whose startd is not advertised with a CCB address in ads."""
+    return [h for h in config.EXECUTE_HOSTS if "CCBID=" not in ads.get(h.fqdn, "")]
+
+
 def pool_ready(cm):
     """True when every execute host advertises a startd reachable through CCB."""
-    ads = startd_addresses(cm)
-    return all("CCBID=" in ads.get(h.fqdn, "") for h in config.EXECUTE_HOSTS)
+    return not unregistered(startd_addresses(cm))
 
 
 def wait_pool_ready(cm, timeout=120, restart_after=45):
@@ -83,12 +87,12 @@ def wait_pool_ready(cm, timeout=120, restart_after=45):
     deadline = started + timeout
     restarted = set()
     while time.monotonic() < deadline:
-        if pool_ready(cm):
+        missing = unregistered(startd_addresses(cm))
+        if not missing:
             return
         if time.monotonic() - started > restart_after:
-            ads = startd_addresses(cm)
-            for h in config.EXECUTE_HOSTS:
-                if h.name not in restarted and "CCBID=" not in ads.get(h.fqdn, ""):
+            for h in missing:
+                if h.name not in restarted:
                     say(f"{h.name}: its startd is not registered with the CCB after {restart_after} s; "
                         "restarting HTCondor there once")
                     Machine(h).exec(["systemctl", "restart", "condor"], capture=True)

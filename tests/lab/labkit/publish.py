@@ -17,12 +17,11 @@ def published(version, name=config.NOTEBOOK_ENV):
     return config.cvmfs_storage() / config.CVMFS_REPO / "envs" / name / version
 
 
-def publish_argv(version, *, default=False, extra=()):
+def publish_argv(version, *, default=False):
     return [f"{config.GUEST_SOURCE}/cvmfs/publish", "--repo", config.CVMFS_REPO, "--version", version,
             "--cvmfs-server", config.CVMFS_SERVER_DOUBLE, *(["--default"] if default else []),
             # notebook-env/build's options: packages only from the lab's own sources.
-            "--local-packages", config.GUEST_DIST, "--find-links", config.GUEST_WHEELS, "--no-index",
-            *extra]
+            "--local-packages", config.GUEST_DIST, "--find-links", config.GUEST_WHEELS, "--no-index"]
 
 
 def ensure_published(publisher):
