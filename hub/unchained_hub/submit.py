@@ -38,11 +38,11 @@ def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, envir
     environment's `jupyterhub-singleuser`) once the hub has sent its settings,
     in the environment of the Lmod module `lmod_module` if given.
     """
-    preloads = [f"--preload={module}" for module in preload]
+    launcher_options = [f"--preload={module}" for module in preload]
     if lmod_module:
-        preloads.append(f"--lmod={lmod_module}")
+        launcher_options.append(f"--lmod={lmod_module}")
     args = " ".join(safe(a, "launcher argument")
-                    for a in ("--files-dir", files_dir, *preloads, "--", *command))
+                    for a in ("--files-dir", files_dir, *launcher_options, "--", *command))
     env = " ".join(f"{safe(k, 'environment name')}={safe(v, 'environment value')}"
                    for k, v in (environment or {}).items())
     lines = [
