@@ -62,14 +62,19 @@ def test_bad_names_and_versions_are_refused(prefix, wheels, name, version, messa
     assert list(prefix.iterdir()) == []
 
 
-def test_an_existing_version_is_never_touched(prefix, wheels):
+@pytest.mark.parametrize("file,content,message", [
+    ("keep", "published", "exists already: a published version is never rebuilt"),
+    (".unchained-building", "4242\n", "is the leftover of a build that was killed"),
+])
+def test_an_existing_version_is_never_touched(prefix, wheels, file, content, message):
+    """A published version, or what a killed build left (its marker still in it)."""
     existing = prefix / "envs" / "jupyter" / "2026.11"
     existing.mkdir(parents=True)
-    (existing / "keep").write_text("published")
+    (existing / file).write_text(content)
     result = build("--prefix", prefix, "--name", "jupyter", "--version", "2026.11", "--local-packages", wheels)
     assert result.returncode != 0
-    assert "exists already: a published version is never rebuilt" in result.stderr
-    assert (existing / "keep").read_text() == "published"
+    assert message in result.stderr
+    assert (existing / file).read_text() == content
 
 
 def test_our_package_must_be_given(prefix, tmp_path):
