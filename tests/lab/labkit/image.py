@@ -6,23 +6,25 @@ this file builds them anew and an unchanged input reuses them.
 """
 
 import hashlib
+import lzma
 import os
 import shutil
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from . import config
+from .config import LabError
 from .run import run, say
 
-INPUTS = (
-    config.LAB_DIR / "base-packages.txt",
-    config.LAB_DIR / "repo-packages.txt",
-    config.LAB_DIR / "wheelhouse.txt",
-    # The notebook environment's wheels, pinned with hashes.
-    config.REPO_DIR / "notebook-env" / "locks" / "pypi-cp313-x86_64.txt",
-    Path(__file__),
-)
+BASE_PACKAGES = config.LAB_DIR / "base-packages.txt"
+REPO_PACKAGES = config.LAB_DIR / "repo-packages.txt"
+SID_PACKAGES = config.LAB_DIR / "sid-packages.txt"
+WHEELHOUSE = config.LAB_DIR / "wheelhouse.txt"
+# The notebook environment's wheels, pinned with hashes.
+NOTEBOOK_LOCK = config.REPO_DIR / "notebook-env" / "locks" / "pypi-cp313-x86_64.txt"
+INPUTS = (BASE_PACKAGES, REPO_PACKAGES, SID_PACKAGES, WHEELHOUSE, NOTEBOOK_LOCK, Path(__file__))
 
 
 def packages(path):
@@ -77,7 +79,7 @@ def _build(building, log):
     root = building / "rootfs"
     repo = building / "apt"
     repo.mkdir(parents=True)
-    run(["debootstrap", "--variant=minbase", "--include=" + ",".join(packages(INPUTS[0])),
+    run(["debootstrap", "--variant=minbase", "--include=" + ",".join(packages(BASE_PACKAGES)),
          config.SUITE, root, config.MIRROR], log=log, step="debootstrap")
 
     # Lab hosts are thrown away, so dpkg need not sync each file nor unpack
@@ -92,8 +94,12 @@ def _build(building, log):
     shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
     chroot = ["chroot", root, "env", "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"]
     run([*chroot, "apt-get", "update"], log=log, step="apt-get update in the image")
+    sid_debs = _download_sid_packages(root / "var/tmp", log)
     run([*chroot, "apt-get", "install", "--download-only", "--no-install-recommends", "-y",
-         *packages(INPUTS[1])], log=log, step="downloading the roles' packages")
+         *packages(REPO_PACKAGES), *(f"/var/tmp/{deb.name}" for deb in sid_debs)],
+        log=log, step="downloading the roles' packages")
+    for deb in sid_debs:
+        shutil.move(deb, repo / deb.name)
     archives = root / "var/cache/apt/archives"
     for deb in archives.glob("*.deb"):
         shutil.move(deb, repo / deb.name)
@@ -122,6 +128,34 @@ def _build(building, log):
         (root / mountpoint.lstrip("/")).mkdir(parents=True, exist_ok=True)
 
 
+def _download_sid_packages(dest, log):
+    """Fetch the .debs of sid-packages.txt (sid's current version of each),
+    checked against sid's index; apt then resolves their dependencies from
+    trixie."""
+    wanted = set(packages(SID_PACKAGES))
+    found = {}
+    with urllib.request.urlopen(f"{config.MIRROR}/dists/sid/main/binary-amd64/Packages.xz") as response:
+        text = lzma.decompress(response.read()).decode()
+    for stanza in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and line[0] != " ")
+        if fields.get("Package") in wanted:
+            found[fields["Package"]] = fields
+    missing = wanted - found.keys()
+    if missing:
+        raise LabError(f"sid has no package {', '.join(sorted(missing))} (from {SID_PACKAGES.name})")
+    debs = []
+    for name, fields in sorted(found.items()):
+        deb = dest / Path(fields["Filename"]).name
+        with open(log, "a") as f:
+            f.write(f"taking {name} {fields['Version']} from sid\n")
+        with urllib.request.urlopen(f"{config.MIRROR}/{fields['Filename']}") as response:
+            deb.write_bytes(response.read())
+        if hashlib.sha256(deb.read_bytes()).hexdigest() != fields["SHA256"]:
+            raise LabError(f"{deb.name} from sid does not match the SHA256 in sid's index")
+        debs.append(deb)
+    return debs
+
+
 def _download_wheels(wheels, log):
     """Fetch binary wheels for the hosts' Python with the host machine's pip,
     which already knows this machine's index, proxy and CA bundle."""
@@ -133,9 +167,9 @@ def _download_wheels(wheels, log):
                 "--only-binary=:all:", "--implementation", "cp", "--python-version", py,
                 "--abi", f"cp{py}", "--abi", "abi3", "--abi", "none",
                 *[arg for platform in platforms for arg in ("--platform", platform)]]
-    run([*download, "--requirement", INPUTS[2]], log=log, step="downloading the wheelhouse")
+    run([*download, "--requirement", WHEELHOUSE], log=log, step="downloading the wheelhouse")
     # The lock lists every dependency already (and pip checks its hashes).
-    run([*download, "--no-deps", "--requirement", INPUTS[3]], log=log,
+    run([*download, "--no-deps", "--requirement", NOTEBOOK_LOCK], log=log,
         step="downloading the notebook environment's wheels")
 
 
