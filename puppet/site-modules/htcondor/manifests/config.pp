@@ -76,6 +76,7 @@ class htcondor::config {
           'update_interval'                 => $htcondor::update_interval,
           'starter_update_interval'         => $htcondor::starter_update_interval,
           'starter_initial_update_interval' => $htcondor::starter_initial_update_interval,
+          'periodic_expr_interval'          => $htcondor::periodic_expr_interval,
       });
   }
 
@@ -98,7 +99,9 @@ class htcondor::config {
   if 'execute' in $htcondor::roles {
     htcondor::config_file { '50-execute':
       content => epp('htcondor/execute.conf.epp', {
-          'num_cpus' => $htcondor::num_cpus,
+          'num_cpus'          => $htcondor::num_cpus,
+          'container_runtime' => $htcondor::container_runtime,
+          'container_binds'   => $htcondor::container_binds,
       }),
     }
   }

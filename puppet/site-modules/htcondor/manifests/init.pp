@@ -61,10 +61,19 @@
 #   Seconds between job updates from the starter (`STARTER_UPDATE_INTERVAL`).
 # @param starter_initial_update_interval
 #   Seconds until a starter's first job update (`STARTER_INITIAL_UPDATE_INTERVAL`).
+# @param periodic_expr_interval
+#   Seconds between the schedd's evaluations of jobs' periodic expressions
+#   (`PERIODIC_EXPR_INTERVAL`).
 # @param ccb_reconnect_time
 #   Seconds a CCB client waits before reconnecting to a lost CCB server.
 # @param num_cpus
 #   Cores an execute host advertises, when not the detected number.
+# @param container_runtime
+#   Apptainer (or Singularity) on an execute host, for jobs of the container
+#   universe (`SINGULARITY`); unset, the host runs no container jobs.
+# @param container_binds
+#   Host paths bound into every container job at the same path
+#   (`SINGULARITY_BIND_EXPR`), e.g. `/cvmfs`.
 # @param debug
 #   Debug levels by daemon, e.g. `{'SCHEDD' => 'D_COMMAND'}`, written as
 #   `<DAEMON>_DEBUG` to `60-debug.conf`.
@@ -89,10 +98,13 @@ class htcondor (
   Integer[1, 3600] $starter_update_interval,
   Integer[1, 3600] $starter_initial_update_interval,
   Integer[1, 60] $ccb_reconnect_time,
+  Integer[1, 3600] $periodic_expr_interval,
   Stdlib::Fqdn $trust_domain = $uid_domain,
   Sensitive[Hash[Htcondor::Token_name, String[1]]] $tokens = Sensitive({}),
   Optional[String[1]] $network_interface = undef,
   Optional[Integer[1, 1024]] $num_cpus = undef,
+  Optional[Stdlib::Absolutepath] $container_runtime = undef,
+  Array[Htcondor::Bind_path] $container_binds = [],
   Hash[Pattern[/\A[A-Z_]+\z/], Pattern[/\A(D_[A-Z_]+(:[0-9])?[ ,]*)+\z/]] $debug = {},
 ) {
   contain htcondor::install

@@ -5,6 +5,7 @@ describe 'site.pp' do
     'bad-port.example.test'     => %r{parameter 'shared_port' expects .*Integer\[1024, 65535\]},
     'bad-role.example.test'     => %r{Hiera key 'unchained::role' .* got 'gateway'},
     'bad-cvmfs.example.test'    => %r{parameter 'repositories' .*server_urls},
+    'bad-bind.example.test'     => %r{parameter 'container_binds' .*Htcondor::Bind_path},
   }.each do |certname, message|
     context "on #{certname}" do
       hiera_node certname

@@ -91,7 +91,11 @@ describe 'site.pp' do
           .with_content(%r{^use ROLE: Execute$})
           .with_content(%r{^CCB_ADDRESS = \$\(COLLECTOR_HOST\)$})
           .with_content(%r{^NUM_CPUS = 4$})
+          .with_content(%r{^SINGULARITY = /usr/bin/apptainer$})
+          .with_content(%r{^SINGULARITY_BIND_EXPR = "/cvmfs,/etc/lmod/modulespath"$})
       end
+
+      it { is_expected.to contain_package('apptainer').that_comes_before('Class[profile::htcondor]') }
     end
   end
 end
