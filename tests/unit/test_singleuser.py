@@ -3,6 +3,7 @@ the job started with; the server listens on a socket in a 0700 directory; stop e
 
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -68,10 +69,15 @@ def job(tmp_path, request):
     else:
         command = ["--preload=http.server", "--", str(server)]
     proc = subprocess.Popen([sys.executable, "-m", "unchained_hub.singleuser", "--files-dir", "jupyter",
-                             *command], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+                             *command], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     yield tmp_path, proc
-    if proc.poll() is None:
-        proc.kill()
+    # The whole process group, as HTCondor's starter would: the launcher's
+    # server would outlive a kill of the launcher alone.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     proc.wait()
 
 
