@@ -33,7 +33,8 @@ host-packages:
 	tests/install-host-tools
 
 lint:
-	$(RUFF) check hub tests notebook-env cvmfs notebook-env/build notebook-env/lock cvmfs/publish tests/doubles/cvmfs_server_double
+	$(RUFF) check hub tests notebook-env cvmfs container notebook-env/build notebook-env/lock cvmfs/publish container/build \
+		tests/doubles/cvmfs_server_double
 	puppet parser validate $(PUPPET_FILES)
 	puppet epp validate $(EPP_FILES)
 	puppet-lint --fail-on-warnings puppet/site-modules puppet/manifests
@@ -45,6 +46,7 @@ lint:
 unit:
 	cd tests/puppet && rspec
 	/usr/bin/python3 -m pytest tests/unit
+	/usr/bin/python3 -m pytest -c tests/pytest.ini --rootdir container container/tests
 
 # Debian's own Python, for which host-packages installs pytest and pip
 # (another python3 earlier on PATH may lack them).
