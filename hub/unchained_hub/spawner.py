@@ -69,8 +69,10 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         `jupyterhub-singleuser`), optionally `environment` (dict of variables for the
         job), `preload` (list of Python modules the server's process imports while the
         hub connects, e.g. `jupyter_server.serverapp`; `command` must then be a Python
-        script) and `lmod_module` (e.g. `jupyter/2026.11`: the job loads it in a login
-        shell and runs the server in its environment). Paths and values may contain only
+        script), `lmod_module` (e.g. `jupyter/2026.11`: the job loads it in a login
+        shell and runs the server in its environment) and `container_image` (the path of
+        the job image on the workers, an Apptainer sandbox directory or SIF file: the job
+        runs in HTCondor's container universe inside it). Paths and values may contain only
         letters, digits and `_./:@+=,-`.""",
     ).tag(config=True)
 
@@ -170,6 +172,11 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                 raise ValueError(f"environments[{env_id!r}] has no command")
             if env.get("lmod_module") and not singleuser.LMOD_MODULE.match(env["lmod_module"]):
                 raise ValueError(f"environments[{env_id!r}].lmod_module must be a module name like jupyter/2026.11")
+            if env.get("container_image") is not None:
+                image = submit.safe(env["container_image"], f"environments[{env_id!r}].container_image")
+                if not image.startswith("/"):
+                    raise ValueError(f"environments[{env_id!r}].container_image must be an absolute path "
+                                     "on the workers")
         # The shared poller also removes orphaned jobs, so it runs from the
         # first spawner on, not only from the first spawn.
         self.poller.start()
@@ -288,7 +295,7 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
             request, hub_id=self.hub_id, home=home, files_dir=self.files_dir,
             log_dir=self.job_log_dir, launcher=env_spec["launcher"], command=env_spec["command"],
             environment=env_spec.get("environment"), preload=env_spec.get("preload", ()),
-            lmod_module=env_spec.get("lmod_module"))
+            lmod_module=env_spec.get("lmod_module"), container_image=env_spec.get("container_image"))
         poller = self.poller
         try:
             await asyncio.gather(
@@ -305,9 +312,15 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
         submitted_serial = poller.queries
         self._emit(20, f"Submitted job {self.cluster}.0 for {request.describe()}")
         try:
-            host = await self._wait_running(submitted_serial)
-            self._emit(60, f"Job {self.cluster}.0 is running on {host}; connecting to it")
-            self.socket_path = await self._handshake(user_condor, env_spec["launcher"])
+            while True:
+                host = await self._wait_running(submitted_serial)
+                self._emit(60, f"Job {self.cluster}.0 is running on {host}; connecting to it")
+                try:
+                    self.socket_path = await self._handshake(user_condor, env_spec["launcher"])
+                    break
+                except _JobRestarted:
+                    self._emit(40, f"Job {self.cluster}.0 stopped on {host} before its server came up; "
+                                   "HTCondor starts it again (and holds it if that keeps failing)")
             self.tunnel_port = free_port()
             await self._open_tunnel()
             self._emit(90, "Connected; waiting for JupyterLab to answer")
@@ -389,7 +402,10 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                 # For a moment after the job starts its starter is unknown;
                 # but the job may also have been held or ended meanwhile.
                 await self.poller.next_update(timeout=2)
-                await self._raise_if_not_running(self.poller.status(self.cluster))
+                ad = self.poller.status(self.cluster)
+                await self._raise_if_not_running(ad)
+                if ad.get("JobStatus") == 1:
+                    raise _JobRestarted() from None
                 if time.monotonic() > deadline:
                     raise web.HTTPError(500, f"Could not reach job {self.cluster}.0: {e}") from None
                 await asyncio.sleep(0.2)
@@ -534,3 +550,8 @@ def _runtime_over(ad):
 def _start_date(ad):
     """When the job's current run started (0 if the schedd does not say yet)."""
     return int(ad.get("JobCurrentStartDate") or 0)
+
+
+class _JobRestarted(Exception):
+    """The job went back to idle before its server came up (HTCondor restarts
+    a job whose start failed on the worker, e.g. in a broken image)."""

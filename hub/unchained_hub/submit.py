@@ -19,6 +19,11 @@ HUB_ATTRIBUTE = "UnchainedHub"
 # The job's run time limit in seconds, and the hold subcode of its backstop.
 RUNTIME_ATTRIBUTE = "UnchainedRuntime"
 RUNTIME_HOLD_SUBCODE = 4701
+# A container job that fails to start this often without ever using the CPU
+# is held (subcode IMAGE_HOLD_SUBCODE): HTCondor itself would retry it forever,
+# and a missing or broken image is the usual cause.
+FAILED_STARTS_BEFORE_HOLD = 3
+IMAGE_HOLD_SUBCODE = 4702
 
 
 def safe(value, what):
@@ -28,7 +33,7 @@ def safe(value, what):
 
 
 def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, environment=None, preload=(),
-          lmod_module=None):
+          lmod_module=None, container_image=None):
     """The submit description (text for `condor_submit`'s standard input).
 
     `files_dir` and `log_dir` are relative to `home`, the job's initial
@@ -36,7 +41,8 @@ def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, envir
     exit and on eviction; `log_dir` receives the job's output. The job runs
     `launcher` (our `unchained-singleuser`), which runs `command` (the
     environment's `jupyterhub-singleuser`) once the hub has sent its settings,
-    in the environment of the Lmod module `lmod_module` if given.
+    in the environment of the Lmod module `lmod_module` if given, inside the
+    Apptainer image `container_image` (a path on the workers) if given.
     """
     launcher_options = [f"--preload={module}" for module in preload]
     if lmod_module:
@@ -45,8 +51,15 @@ def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, envir
                     for a in ("--files-dir", files_dir, *launcher_options, "--", *command))
     env = " ".join(f"{safe(k, 'environment name')}={safe(v, 'environment value')}"
                    for k, v in (environment or {}).items())
+    if container_image:
+        # The image is already on the worker (CVMFS at a site); HTCondor
+        # must not try to copy it from the hub.
+        universe = ["universe = container", f"container_image = {safe(container_image, 'container image')}",
+                    "transfer_container = false"]
+    else:
+        universe = ["universe = vanilla"]
     lines = [
-        "universe = vanilla",
+        *universe,
         f"executable = {safe(launcher, 'launcher')}",
         "transfer_executable = false",
         f'arguments = "{args}"',
@@ -67,19 +80,39 @@ def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, envir
     ]
     if request.gpus:
         lines.append(f"request_gpus = {int(request.gpus)}")
+    lines += _hold_policy(request, container=bool(container_image))
     lines += [
-        # The run time limit. The spawner stops the server when it is reached,
-        # so the files come back; should the hub be down then, the schedd
-        # holds the job a little later. (allowed_execute_duration would be the
-        # obvious choice, but HTCondor 23.9 never enforces it on a job with
-        # transfer_output_files.)
-        f"+{RUNTIME_ATTRIBUTE} = {int(request.runtime_seconds)}",
-        f"periodic_hold = (JobStatus == 2) && (time() - JobCurrentStartDate > {RUNTIME_ATTRIBUTE} + 60)",
-        'periodic_hold_reason = "The run time chosen when the server was started has passed"',
-        f"periodic_hold_subcode = {RUNTIME_HOLD_SUBCODE}",
         f'+{HUB_ATTRIBUTE} = "{safe(hub_id, "hub id")}"',
         f'+UnchainedEnvironment = "{safe(request.environment, "environment id")}"',
         "notification = never",
         "queue",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _hold_policy(request, container):
+    """periodic_hold for the run time limit and, in a container, for an image
+    that keeps the job from starting (HTCondor would retry that forever; its
+    starter's error reaches only the job's event log, so the reason names the
+    image and the worker instead)."""
+    # The run time limit. The spawner stops the server when it is reached, so
+    # the files come back; should the hub be down then, the schedd holds the
+    # job a little later. (allowed_execute_duration would be the obvious
+    # choice, but HTCondor 23.9 never enforces it on a job with
+    # transfer_output_files.)
+    runtime = f"(JobStatus == 2) && (time() - JobCurrentStartDate > {RUNTIME_ATTRIBUTE} + 60)"
+    runtime_reason = '"The run time chosen when the server was started has passed"'
+    lines = [f"+{RUNTIME_ATTRIBUTE} = {int(request.runtime_seconds)}"]
+    if not container:
+        return lines + [f"periodic_hold = {runtime}", f"periodic_hold_reason = {runtime_reason}",
+                        f"periodic_hold_subcode = {RUNTIME_HOLD_SUBCODE}"]
+    no_start = (f"(NumShadowStarts >= {FAILED_STARTS_BEFORE_HOLD}) && "
+                "(CumulativeRemoteUserCpu + CumulativeRemoteSysCpu == 0)")
+    no_start_reason = ('strcat("The job could not start in its container image ", ContainerImage, " on ", '
+                       'LastRemoteHost, " (", NumShadowStarts, " tries): the image is missing or broken there. '
+                       'Ask your site admin")')
+    return lines + [
+        f"periodic_hold = ({runtime}) || ({no_start})",
+        f"periodic_hold_reason = ifThenElse({runtime}, {runtime_reason}, {no_start_reason})",
+        f"periodic_hold_subcode = ifThenElse({runtime}, {RUNTIME_HOLD_SUBCODE}, {IMAGE_HOLD_SUBCODE})",
+    ]

@@ -42,6 +42,27 @@ def test_the_lmod_module_is_a_launcher_argument_and_checked():
         submit.build(REQ, **SPEC, lmod_module="jupyter/1 x")
 
 
+def test_a_container_image_makes_a_container_universe_job_that_copies_no_image():
+    assert lines(submit.build(REQ, **SPEC))["universe"] == "vanilla"
+    d = lines(submit.build(REQ, **SPEC, container_image="/cvmfs/images.example.org/unchained-job/2026.11"))
+    assert d["universe"] == "container"
+    assert d["container_image"] == "/cvmfs/images.example.org/unchained-job/2026.11"
+    assert d["transfer_container"] == "false"
+    for bad in ("/images/job image", "/images/$(Owner)", "/images/x\nqueue"):
+        with pytest.raises(ValueError):
+            submit.build(REQ, **SPEC, container_image=bad)
+
+
+def test_a_container_job_that_keeps_failing_to_start_is_held_naming_its_image():
+    plain = lines(submit.build(REQ, **SPEC))
+    assert "NumShadowStarts" not in plain["periodic_hold"]
+    d = lines(submit.build(REQ, **SPEC, container_image="/images/job"))
+    assert "(NumShadowStarts >= 3) && (CumulativeRemoteUserCpu + CumulativeRemoteSysCpu == 0)" in d["periodic_hold"]
+    assert d["periodic_hold"].startswith(f"({plain['periodic_hold']}) || ")
+    assert "ContainerImage" in d["periodic_hold_reason"] and "LastRemoteHost" in d["periodic_hold_reason"]
+    assert d["periodic_hold_subcode"].endswith(", 4701, 4702)")
+
+
 def test_gpus_when_asked():
     d = lines(submit.build(Request(1, 1024, 1024, 1, 60, "py-1"), **SPEC))
     assert d["request_gpus"] == "1"
