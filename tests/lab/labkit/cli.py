@@ -9,7 +9,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import config, dist, image, network, pool, publish
+from . import config, dist, image, jobimage, network, pool, publish
 from .config import LabError
 from .hosts import Machine
 from .run import say
@@ -66,10 +66,11 @@ def wait_hub_ready(timeout=120):
                    "see `labctl exec hub -- journalctl -u jupyterhub`")
 
 
-def check_image_in_use():
-    """Refuse to boot hosts on a new image while others run on an old one."""
+def check_image_in_use(job_image):
+    """Refuse to boot hosts on a new image (the hosts' or the jobs') while
+    others run on an old one."""
     recorded = config.STATE_DIR / "image"
-    current = str(image.image_dir())
+    current = f"{image.image_dir()}\n{job_image}"
     if recorded.exists() and recorded.read_text() != current and any(m.is_running() for m in machines()):
         raise LabError("the lab runs on an older image than its inputs now describe; run `labctl down` first")
     recorded.write_text(current)
@@ -85,8 +86,8 @@ def apply_checked(machine):
 def cmd_up(args):
     started = time.monotonic()
     image.ensure_image()
-    config.STATE_DIR.mkdir(parents=True, exist_ok=True)
-    check_image_in_use()
+    job_image = jobimage.ensure_job_image()
+    check_image_in_use(job_image)
     secrets_dir = ensure_secrets()
     dist.ensure_dist()
     network.ensure_bridge()

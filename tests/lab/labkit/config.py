@@ -33,6 +33,9 @@ GUEST_DIST = "/srv/unchained-lab/dist"
 # cvmfs/publish, and its stand-in for CVMFS storage (read-write).
 GUEST_SOURCE = "/srv/unchained-lab/source"
 GUEST_CVMFS_STORAGE = "/srv/cvmfs"
+# The job image's Apptainer sandbox on execute hosts (read-only); a site
+# keeps it on CVMFS.
+GUEST_JOB_IMAGE = "/srv/unchained-lab/images/unchained-job"
 
 # The notebook environment's CVMFS repository. Its published tree lives in
 # STATE_DIR/cvmfs/REPO on this machine: the publisher writes it through the

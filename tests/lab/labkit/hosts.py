@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import config, dist, image, network
+from . import config, dist, image, jobimage, network
 from .config import LabError
 from .run import run, say
 
@@ -57,12 +57,22 @@ class Machine:
     def is_mounted(self):
         return os.path.ismount(self.root)
 
+    def _mount_options(self):
+        for line in Path("/proc/self/mounts").read_text().splitlines():
+            fields = line.split()
+            if fields[1] == str(self.root):
+                return fields[3]
+        return ""
+
     # -- life cycle ----------------------------------------------------
 
     def boot(self, secrets_dir):
         """Mount the overlay and start systemd-nspawn in the host's namespace."""
         for d in (self.upper, self.work, self.root):
             d.mkdir(parents=True, exist_ok=True)
+        if self.is_mounted() and f"lowerdir={image.rootfs()}," not in self._mount_options():
+            # Left over from a lab on another image (whose files may be gone).
+            run(["umount", self.root], step=f"unmounting {self.host.name}'s stale overlay")
         if not self.is_mounted():
             run(["mount", "-t", "overlay", "overlay", "-o",
                  f"lowerdir={image.rootfs()},upperdir={self.upper},workdir={self.work}", self.root],
@@ -92,13 +102,15 @@ class Machine:
 
     def _role_binds(self):
         """The CVMFS stand-in: the publisher writes the repository's storage,
-        execute hosts mount the published tree read-only at /cvmfs/REPO."""
+        execute hosts mount the published tree read-only at /cvmfs/REPO, and
+        the job image."""
         storage = config.cvmfs_storage()
         if self.host.name == config.PUBLISHER:
             return [f"--bind-ro={config.REPO_DIR}:{config.GUEST_SOURCE}",
                     f"--bind={storage}:{config.GUEST_CVMFS_STORAGE}"]
         if self.host.firewalled:
-            return [f"--bind-ro={storage / config.CVMFS_REPO}:/cvmfs/{config.CVMFS_REPO}"]
+            return [f"--bind-ro={storage / config.CVMFS_REPO}:/cvmfs/{config.CVMFS_REPO}",
+                    f"--bind-ro={jobimage.sandbox()}:{config.GUEST_JOB_IMAGE}"]
         return []
 
     def wait_booted(self, timeout=60):
