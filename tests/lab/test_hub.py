@@ -109,7 +109,8 @@ def test_user_outside_the_hub_group_gets_a_clear_refusal(lab, hub, servers):
     ({"cpus": 0}, "cpus: 0 is below the minimum 1"),
     ({"cpus": "1\nrequest_cpus = 64"}, "cpus:"),
     ({"memory_gb": "lots"}, "memory_gb: 'lots' is not a number"),
-    ({"environment": "/bin/sh"}, "environment: choose one of jupyter-2026.11, lab-venv, lab-unpublished, lab-missing"),
+    ({"environment": "/bin/sh"}, "environment: choose one of jupyter-2026.11, lab-no-image, lab-missing-image, "
+                                 "lab-venv, lab-unpublished, lab-missing"),
     ({"options": "+Owner = \"root\""}, "unknown option 'options'"),
 ])
 def test_bad_options_refused_with_400_and_no_job(lab, hub, servers, options, words):
