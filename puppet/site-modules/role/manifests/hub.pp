@@ -3,4 +3,5 @@ class role::hub {
   include profile::base
   include profile::htcondor
   include profile::jupyterhub
+  include profile::jupyterhub::pam
 }

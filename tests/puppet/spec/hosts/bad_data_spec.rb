@@ -6,6 +6,7 @@ describe 'site.pp' do
     'bad-role.example.test'     => %r{Hiera key 'unchained::role' .* got 'gateway'},
     'bad-cvmfs.example.test'    => %r{parameter 'repositories' .*server_urls},
     'bad-bind.example.test'     => %r{parameter 'container_binds' .*Htcondor::Bind_path},
+    'bad-realm.example.test'    => %r{parameter 'realm' expects a match for Profile::Krb5_realm},
   }.each do |certname, message|
     context "on #{certname}" do
       hiera_node certname
