@@ -17,8 +17,9 @@ demo: host-packages
 	$(LABCTL) up
 	@$(LABCTL) status
 	@echo
-	@echo "The demo site is up: an HTCondor pool of four Debian hosts and a CVMFS publisher, configured by puppet/,"
+	@echo "The demo site is up: an HTCondor pool of four Debian hosts, a CVMFS publisher and a KDC, configured by puppet/,"
 	@echo "with JupyterHub at $$($(LABCTL) url) (REST API; an admin token: sudo $(LABCTL) hub-token)."
+	@echo "Log in at $$($(LABCTL) url) as alice (password alice-lab-password) or bob (bob-lab-password); lab-only passwords."
 	@echo "Start a notebook server for alice on a firewalled worker:"
 	@echo "  curl -X POST -H \"Authorization: token \$$(sudo $(LABCTL) hub-token)\" $$($(LABCTL) url)hub/api/users/alice/server"
 	@echo "Run commands on a host:  sudo $(LABCTL) exec hub -- condor_status"

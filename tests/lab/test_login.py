@@ -1,0 +1,69 @@
+"""Logging in to the hub with the site's Kerberos password (real KDC on the
+host kdc, pam_krb5 in the hub's own PAM service, JupyterHub's login form),
+and the ticket cache that a login leaves the user."""
+
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+PASSWORDS = {"alice": "alice-lab-password", "bob": "bob-lab-password", "carol": "carol-lab-password"}
+
+
+def login(lab, user, password):
+    """(status, page, cookie names) of JupyterHub's login form, as a browser posts it."""
+    base = lab.labctl("url").stdout.strip().rstrip("/")
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/hub/login", timeout=30).read().decode()
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"username": user, "password": password, "_xsrf": xsrf}).encode()
+    try:
+        with opener.open(f"{base}/hub/login", data=form, timeout=60) as answer:
+            status, page = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as e:
+        status, page = e.code, e.read().decode()
+    return status, page, {c.name for c in jar}
+
+
+def test_a_wrong_password_is_refused_and_makes_no_session(lab):
+    status, page, cookies = login(lab, "alice", "not-her-password")
+    assert status == 403, status
+    assert "Invalid username or password" in page
+    assert "jupyterhub-hub-login" not in cookies
+
+
+@pytest.mark.parametrize("user", ["alice", "bob"])
+def test_a_login_leaves_the_user_a_ticket_cache_of_their_own(lab, user):
+    lab.exec("hub", "kdestroy", user=user, check=False)
+    status, page, cookies = login(lab, user, PASSWORDS[user])
+    assert status == 200 and "jupyterhub-hub-login" in cookies, (status, page[:300])
+    klist = lab.exec("hub", "klist", user=user).stdout
+    assert f"Default principal: {user}@LAB.TEST" in klist, klist
+    assert "krbtgt/LAB.TEST@LAB.TEST" in klist
+    cache = re.search(r"Ticket cache: FILE:(\S+)", klist).group(1)
+    mode_owner = lab.exec("hub", "stat", "-c", "%a %U", cache).stdout.split()
+    assert mode_owner == ["600", user], mode_owner
+    # Nobody else can read it, the hub's account included.
+    assert lab.exec("hub", "cat", cache, user="jupyterhub", check=False).returncode != 0
+
+
+def test_a_user_the_hub_may_not_act_for_cannot_log_in(lab):
+    """carol has a principal but is not in jupyterhub-users: the hub cannot
+    give her a ticket cache, so it refuses the login and its log says why."""
+    status, _, cookies = login(lab, "carol", PASSWORDS["carol"])
+    assert status == 403 and "jupyterhub-hub-login" not in cookies
+    log = lab.exec("hub", "journalctl", "-u", "jupyterhub", "--since", "-2min", "-o", "cat").stdout
+    assert "Login of carol refused: kinit failed" in log, log[-2000:]
+
+
+def test_the_password_is_in_no_log_or_command_line(lab):
+    login(lab, "alice", PASSWORDS["alice"])
+    for host in ("hub", "kdc"):
+        found = lab.exec(host, "grep", "-rl", PASSWORDS["alice"], "/var/log", "/var/lib/jupyterhub", check=False)
+        assert found.stdout == "", (host, found.stdout)
+    cmdlines = lab.exec("hub", "sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '").stdout
+    assert PASSWORDS["alice"] not in cmdlines
