@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 LAB_DIR = Path(__file__).resolve().parent
+# The lab CA's certificate as the lab hosts see it (helpers that run on the hub).
+GUEST_CA = "/etc/unchained-lab/secrets/ca.crt"
 LABCTL = LAB_DIR / "labctl"
 ARTIFACTS = Path(os.environ.get("UNCHAINED_LAB_ARTIFACTS", LAB_DIR.parent / "artifacts"))
 

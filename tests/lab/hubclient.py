@@ -5,6 +5,8 @@ import time
 import urllib.error
 import urllib.request
 
+from labkit.tls import client_context
+
 
 class Hub:
     def __init__(self, url, token):
@@ -19,7 +21,7 @@ class Hub:
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as answer:
+            with urllib.request.urlopen(req, timeout=timeout, context=client_context()) as answer:
                 status, raw = answer.status, answer.read()
         except urllib.error.HTTPError as e:
             status, raw = e.code, e.read()
@@ -71,7 +73,7 @@ class Hub:
         events = []
         deadline = time.monotonic() + timeout
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as stream:
+            with urllib.request.urlopen(req, timeout=timeout, context=client_context()) as stream:
                 for line in stream:
                     line = line.decode().strip()
                     if line.startswith("data:"):

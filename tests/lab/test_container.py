@@ -13,7 +13,7 @@ import statistics
 import time
 
 import pytest
-from conftest import LAB_DIR
+from conftest import GUEST_CA, LAB_DIR
 from hubclient import Hub, job_of, spawn
 from test_network import connect
 
@@ -35,7 +35,7 @@ def image_server(lab):
 def in_the_job(lab, hub, guest_script, **params):
     """Run a guest helper (tests/lab/guest) on the hub against alice's server."""
     script = (LAB_DIR / "guest" / guest_script).read_text()
-    params = {"url": f"http://127.0.0.1:8000/user/alice/{NAME}", "token": hub.token, **params}
+    params = {"url": f"https://127.0.0.1:8000/user/alice/{NAME}", "ca": GUEST_CA, "token": hub.token, **params}
     out = lab.exec("hub", "/opt/jupyterhub/bin/python3", "-c", script, input=json.dumps(params) + "\n",
                    timeout=150).stdout
     return json.loads(out)

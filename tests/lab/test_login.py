@@ -2,22 +2,26 @@
 host kdc, pam_krb5 in the hub's own PAM service, JupyterHub's login form),
 and the ticket cache that a login leaves the user."""
 
+import http.client
 import http.cookiejar
 import re
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
+from labkit.tls import client_context
 
 PASSWORDS = {"alice": "alice-lab-password", "bob": "bob-lab-password", "carol": "carol-lab-password"}
 
 
 def login(lab, user, password):
-    """(status, page, cookie names) of JupyterHub's login form, as a browser posts it."""
+    """(status, page, cookies by name) of JupyterHub's login form, as a browser posts it."""
     base = lab.labctl("url").stdout.strip().rstrip("/")
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar),
+                                          urllib.request.HTTPSHandler(context=client_context()))
     page = opener.open(f"{base}/hub/login", timeout=30).read().decode()
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"username": user, "password": password, "_xsrf": xsrf}).encode()
@@ -26,7 +30,7 @@ def login(lab, user, password):
             status, page = answer.status, answer.read().decode()
     except urllib.error.HTTPError as e:
         status, page = e.code, e.read().decode()
-    return status, page, {c.name for c in jar}
+    return status, page, {c.name: c for c in jar}
 
 
 def test_a_wrong_password_is_refused_and_makes_no_session(lab):
@@ -41,6 +45,7 @@ def test_a_login_leaves_the_user_a_ticket_cache_of_their_own(lab, user):
     lab.exec("hub", "kdestroy", user=user, check=False)
     status, page, cookies = login(lab, user, PASSWORDS[user])
     assert status == 200 and "jupyterhub-hub-login" in cookies, (status, page[:300])
+    assert cookies["jupyterhub-hub-login"].secure
     klist = lab.exec("hub", "klist", user=user).stdout
     assert f"Default principal: {user}@LAB.TEST" in klist, klist
     assert "krbtgt/LAB.TEST@LAB.TEST" in klist
@@ -67,3 +72,15 @@ def test_the_password_is_in_no_log_or_command_line(lab):
         assert found.stdout == "", (host, found.stdout)
     cmdlines = lab.exec("hub", "sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '").stdout
     assert PASSWORDS["alice"] not in cmdlines
+
+
+def test_the_hub_speaks_https_only_with_a_certificate_from_the_site_ca(lab):
+    url = lab.labctl("url").stdout.strip()
+    assert url.startswith("https://")
+    with urllib.request.urlopen(url + "hub/api/", timeout=10, context=client_context()) as answer:
+        assert answer.status == 200
+    with pytest.raises(urllib.error.URLError) as refused:  # not trusted without the lab's CA
+        urllib.request.urlopen(url + "hub/api/", timeout=10, context=ssl.create_default_context())
+    assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(url.replace("https://", "http://") + "hub/api/", timeout=10)

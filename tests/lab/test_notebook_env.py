@@ -13,7 +13,7 @@ import re
 import time
 
 import pytest
-from conftest import LAB_DIR
+from conftest import GUEST_CA, LAB_DIR
 from hubclient import spawn
 
 REPO = "notebooks.lab.test"
@@ -105,7 +105,8 @@ def cvmfs_server(lab):
 
 def kernel_exec(lab, hub, kernel, code):
     script = (LAB_DIR / "guest" / "kernel_exec.py").read_text()
-    params = {"url": "http://127.0.0.1:8000/user/alice/cvmfs", "token": hub.token, "kernel": kernel, "code": code}
+    params = {"url": "https://127.0.0.1:8000/user/alice/cvmfs", "ca": GUEST_CA, "token": hub.token,
+              "kernel": kernel, "code": code}
     out = lab.exec("hub", "/opt/jupyterhub/bin/python3", "-c", script, input=json.dumps(params) + "\n",
                    timeout=150).stdout
     return json.loads(out)

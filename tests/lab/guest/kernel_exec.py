@@ -2,7 +2,8 @@
 the Jupyter REST and websocket API, as a browser does; print the result as JSON.
 
 Runs on the hub host with the hub's Python (which has tornado). Reads one
-JSON object from stdin: {"url": server URL through the proxy, "token": ...,
+JSON object from stdin: {"url": server URL through the proxy, "ca": the lab
+CA's certificate, "token": ...,
 "kernel": kernel name, "code": code}. Prints {"status", "output", "seconds"}.
 """
 
@@ -19,14 +20,16 @@ from tornado.websocket import websocket_connect
 async def main(params):
     base = params["url"].rstrip("/")
     headers = {"Authorization": f"token {params['token']}"}
+    # The hub's proxy serves TLS with a certificate from the lab's CA.
+    tls = {"ca_certs": params["ca"]}
     http = AsyncHTTPClient()
     answer = await http.fetch(f"{base}/api/kernels", method="POST", headers=headers,
-                              body=json.dumps({"name": params["kernel"]}))
+                              body=json.dumps({"name": params["kernel"]}), **tls)
     kernel = json.loads(answer.body)["id"]
     started = time.monotonic()
     try:
-        ws_url = base.replace("http://", "ws://", 1) + f"/api/kernels/{kernel}/channels"
-        ws = await websocket_connect(HTTPRequest(ws_url, headers=headers))
+        ws_url = base.replace("https://", "wss://", 1) + f"/api/kernels/{kernel}/channels"
+        ws = await websocket_connect(HTTPRequest(ws_url, headers=headers, **tls))
         msg_id = uuid.uuid4().hex
         ws.write_message(json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "lab", "session": uuid.uuid4().hex,
@@ -54,7 +57,8 @@ async def main(params):
         ws.close()
         print(json.dumps({"status": status, "output": "".join(output), "seconds": time.monotonic() - started}))
     finally:
-        await http.fetch(f"{base}/api/kernels/{kernel}", method="DELETE", headers=headers, raise_error=False)
+        await http.fetch(f"{base}/api/kernels/{kernel}", method="DELETE", headers=headers, raise_error=False,
+                         **tls)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import config, dist, image, jobimage, network, pool, publish
+from . import config, dist, image, jobimage, network, pool, publish, tls
 from .config import LabError
 from .hosts import Machine
 from .run import say
@@ -21,17 +21,25 @@ def machines():
 
 def ensure_secrets():
     """The lab's secrets, made once per lab like a site's eyaml data: the
-    pool signing key and the token of the hub's admin service."""
+    pool signing key, the token of the hub's admin service, and the hub's
+    TLS certificate and key from the lab's own CA."""
     secrets_dir = config.STATE_DIR / "secrets"
     path = secrets_dir / config.SECRETS_FILE
     if not path.exists():
         secrets_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(secrets_dir, 0o700)
+        certificate, key = tls.make_certificates(secrets_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(f"---\nhtcondor::pool_signing_key: '{secrets.token_urlsafe(48)}'\n"
-                    f"{config.ADMIN_TOKEN_KEY}:\n  {config.ADMIN_SERVICE}: '{secrets.token_hex(32)}'\n")
+                    f"{config.ADMIN_TOKEN_KEY}:\n  {config.ADMIN_SERVICE}: '{secrets.token_hex(32)}'\n"
+                    f"profile::jupyterhub::tls_certificate: |\n{_indent(certificate)}"
+                    f"profile::jupyterhub::tls_key: |\n{_indent(key)}")
     return secrets_dir
+
+
+def _indent(pem):
+    return "".join(f"  {line}\n" for line in pem.splitlines())
 
 
 def admin_token():
@@ -45,7 +53,7 @@ def admin_token():
 
 
 def hub_url():
-    return f"http://{config.host('hub').address}:{config.HUB_PORT}/"
+    return f"https://{config.host('hub').address}:{config.HUB_PORT}/"
 
 
 def wait_hub_ready(timeout=120):
@@ -56,7 +64,7 @@ def wait_hub_ready(timeout=120):
     error = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(hub_url() + "hub/api/", timeout=5) as answer:
+            with urllib.request.urlopen(hub_url() + "hub/api/", timeout=5, context=tls.client_context()) as answer:
                 if answer.status == 200:
                     return
         except (urllib.error.URLError, OSError) as e:
@@ -183,6 +191,11 @@ def cmd_url(args):
     return 0
 
 
+def cmd_ca(args):
+    print(tls.ca_file())
+    return 0
+
+
 def cmd_hub_token(args):
     print(admin_token())
     return 0
@@ -210,6 +223,7 @@ def main(argv=None):
     p.add_argument("directory")
     sub.add_parser("url", help="print the hub's URL, as this machine reaches it")
     sub.add_parser("hub-token", help="print a JupyterHub API token with the admin role")
+    sub.add_parser("ca", help="print the path of the lab CA's certificate, which clients of the hub trust")
     # Everything after the first "--" is the command for `exec`, options and all.
     argv = sys.argv[1:] if argv is None else list(argv)
     command = []
@@ -224,7 +238,7 @@ def main(argv=None):
         return 1
     handler = {"up": cmd_up, "apply": cmd_apply, "exec": cmd_exec, "status": cmd_status,
                "down": cmd_down, "collect": cmd_collect, "url": cmd_url,
-               "hub-token": cmd_hub_token}[args.command_name]
+               "hub-token": cmd_hub_token, "ca": cmd_ca}[args.command_name]
     try:
         return handler(args)
     except LabError as e:

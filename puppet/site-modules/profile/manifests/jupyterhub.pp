@@ -30,6 +30,11 @@
 #   The Debian package of configurable-http-proxy.
 # @param condor_bin_dir
 #   Where the HTCondor commands are (named in the sudo rule).
+# @param tls_certificate
+#   The hub's certificate (PEM, with its chain), from the site's CA. With
+#   `tls_key`, the proxy serves HTTPS and JupyterHub's cookies are secure.
+# @param tls_key
+#   The certificate's private key (PEM; a secret: eyaml).
 class profile::jupyterhub (
   Hash[String[1], Hash] $config = {},
   Sensitive[Hash[Pattern[/\A[a-z][a-z0-9-]*\z/], String[32]]] $admin_services = Sensitive({}),
@@ -41,6 +46,8 @@ class profile::jupyterhub (
   Profile::Username $user_group = 'jupyterhub-users',
   String[1] $proxy_package = 'node-configurable-http-proxy',
   Stdlib::Absolutepath $condor_bin_dir = '/usr/bin',
+  Optional[Pattern[/\A-----BEGIN CERTIFICATE-----\n/]] $tls_certificate = undef,
+  Optional[Sensitive[Pattern[/\A-----BEGIN [A-Z ]*PRIVATE KEY-----\n/]]] $tls_key = undef,
 ) {
   package { [$proxy_package, 'sudo']:
     ensure => installed,
@@ -85,6 +92,16 @@ class profile::jupyterhub (
       'condor_bin_dir' => $condor_bin_dir,
     },
   }
+  if ($tls_certificate =~ Undef) != ($tls_key =~ Undef) {
+    fail('profile::jupyterhub: tls_certificate and tls_key go together; set both or neither')
+  }
+  $tls = $tls_certificate ? {
+    undef   => {},
+    default => { 'JupyterHub' => {
+        'ssl_cert' => '/etc/jupyterhub/tls/hub.crt',
+        'ssl_key'  => '/etc/jupyterhub/tls/hub.key',
+    } },
+  }
   $tokens = $admin_services.unwrap
   $services = $tokens.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
   $service_roles = $tokens.empty ? {
@@ -94,7 +111,7 @@ class profile::jupyterhub (
         'load_roles' => [{ 'name' => 'admin', 'services' => $tokens.keys }],
     } },
   }
-  $hub_config = deep_merge($defaults, $config, $service_roles)
+  $hub_config = deep_merge($defaults, $tls, $config, $service_roles)
 
   file { '/etc/jupyterhub':
     ensure => directory,
@@ -111,6 +128,33 @@ class profile::jupyterhub (
     content   => Sensitive(to_json_pretty($hub_config)),
     show_diff => false,
     notify    => Service['jupyterhub'],
+  }
+
+  if $tls_certificate {
+    file { '/etc/jupyterhub/tls':
+      ensure => directory,
+      owner  => 'root',
+      group  => $service_user,
+      mode   => '0750',
+    }
+    file { '/etc/jupyterhub/tls/hub.crt':
+      ensure  => file,
+      owner   => 'root',
+      group   => $service_user,
+      mode    => '0644',
+      content => $tls_certificate,
+      notify  => Service['jupyterhub'],
+    }
+    # Readable by the hub's account, which hands it to the proxy.
+    file { '/etc/jupyterhub/tls/hub.key':
+      ensure    => file,
+      owner     => 'root',
+      group     => $service_user,
+      mode      => '0640',
+      content   => $tls_key,
+      show_diff => false,
+      notify    => Service['jupyterhub'],
+    }
   }
 
   file { '/etc/sudoers.d/jupyterhub':

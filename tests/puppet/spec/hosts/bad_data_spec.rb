@@ -7,6 +7,7 @@ describe 'site.pp' do
     'bad-cvmfs.example.test'    => %r{parameter 'repositories' .*server_urls},
     'bad-bind.example.test'     => %r{parameter 'container_binds' .*Htcondor::Bind_path},
     'bad-realm.example.test'    => %r{parameter 'realm' expects a match for Profile::Krb5_realm},
+    'bad-tls.example.test'      => %r{tls_certificate and tls_key go together},
   }.each do |certname, message|
     context "on #{certname}" do
       hiera_node certname

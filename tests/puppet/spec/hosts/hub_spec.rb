@@ -56,4 +56,17 @@ describe 'site.pp' do
         .that_notifies('Service[jupyterhub]')
     end
   end
+
+  context 'on a hub with a certificate' do
+    hiera_node 'tlshub.example.test'
+    include_context 'Debian trixie facts'
+
+    it 'serves HTTPS with the key readable by the hub only' do
+      is_expected.to contain_file('/etc/jupyterhub/tls/hub.key').with_mode('0640').with_group('jupyterhub')
+      expect(catalogue.resource('File', '/etc/jupyterhub/tls/hub.key').sensitive_parameters).to include(:content)
+      json = JSON.parse(catalogue.resource('File', '/etc/jupyterhub/jupyterhub_config.json')[:content])
+      expect(json['JupyterHub']['ssl_cert']).to eq('/etc/jupyterhub/tls/hub.crt')
+      expect(json['JupyterHub']['ssl_key']).to eq('/etc/jupyterhub/tls/hub.key')
+    end
+  end
 end
