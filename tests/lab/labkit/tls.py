@@ -32,12 +32,17 @@ def make_certificates(secrets_dir):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         openssl = ["openssl"]
+        # Key usages and key identifiers: Python 3.13 verifies strictly (VERIFY_X509_STRICT).
         run([*openssl, "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-days", "30", "-subj",
-             "/CN=Unchained Hub lab CA", "-keyout", tmp / "ca.key", "-out", tmp / "ca.crt"], step="making the lab CA")
+             "/CN=Unchained Hub lab CA", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-addext", "subjectKeyIdentifier=hash",
+             "-keyout", tmp / "ca.key", "-out", tmp / "ca.crt"], step="making the lab CA")
         run([*openssl, "req", "-newkey", "rsa:3072", "-nodes", "-subj", "/CN=hub.lab.test",
              "-keyout", tmp / "hub.key", "-out", tmp / "hub.csr"], step="making the hub's key")
         (tmp / "ext").write_text(f"subjectAltName = {','.join(HUB_NAMES)}\n"
-                                 "extendedKeyUsage = serverAuth\nbasicConstraints = CA:FALSE\n")
+                                 "extendedKeyUsage = serverAuth\nbasicConstraints = critical,CA:FALSE\n"
+                                 "keyUsage = critical,digitalSignature,keyEncipherment\n"
+                                 "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n")
         run([*openssl, "x509", "-req", "-in", tmp / "hub.csr", "-CA", tmp / "ca.crt", "-CAkey", tmp / "ca.key",
              "-CAcreateserial", "-days", "30", "-extfile", tmp / "ext", "-out", tmp / "hub.crt"],
             step="signing the hub's certificate")
