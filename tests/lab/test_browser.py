@@ -20,6 +20,7 @@ selenium = pytest.importorskip("selenium", reason="python3-selenium is missing: 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -132,3 +133,45 @@ def _progress(driver, messages):
         if text and text not in messages:
             messages.append(text)
     return any("ready" in m.lower() for m in messages)
+
+
+@pytest.fixture(scope="module")
+def alice_lab(lab, browser_factory):
+    """alice's browser with JupyterLab open on her server 'e2e'."""
+    driver = browser_factory()
+    url = lab.labctl("url").stdout.strip()
+    log_in(driver, url, "alice", PASSWORDS["alice"])
+    driver.get(url + "hub/spawn/alice/e2e")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-cpus")))
+    driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
+    wait(driver, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Launcher")))
+    wait(driver, 60).until(EC.invisibility_of_element_located((By.ID, "jupyterlab-splash")))
+    yield driver, url
+    hub = Hub(url, lab.labctl("hub-token").stdout.strip())
+    if hub.server("alice", "e2e") is not None:
+        hub.stop("alice", "e2e")
+
+
+def test_a_notebook_cell_runs_on_an_execute_host(alice_lab):
+    driver, _ = alice_lab
+    driver.find_element(By.CSS_SELECTOR, '.jp-LauncherCard[data-category="Notebook"][title*="Python 3"]').click()
+    cell = wait(driver, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .cm-content")))
+    cell.click()
+    cell.send_keys("import socket; socket.gethostname()")
+    driver.find_element(By.CSS_SELECTOR, ".jp-Cell .cm-content").send_keys(Keys.SHIFT, Keys.ENTER)
+    output = wait(driver, 90).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea-output")))
+    wait(driver, 30).until(lambda d: "lab.test" in output.text)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "notebook.png"))
+    assert re.fullmatch(r"'ex[12]\.lab\.test'", output.text.strip()), output.text
+
+
+def test_bob_cannot_open_alices_server(lab, browser_factory, alice_lab):
+    _, url = alice_lab
+    driver = browser_factory()
+    log_in(driver, url, "bob", PASSWORDS["bob"])
+    driver.get(url + "user/alice/e2e/lab")
+    wait(driver).until(lambda d: "403" in d.page_source or "Forbidden" in d.page_source
+                       or "/user/bob" in d.current_url)
+    assert "jp-Launcher" not in driver.page_source
+    assert "/user/alice/" not in driver.current_url or "403" in driver.page_source
