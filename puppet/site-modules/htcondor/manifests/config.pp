@@ -48,6 +48,29 @@ class htcondor::config {
     }
   }
 
+  # Kerberos matters where users submit.
+  $user_kerberos = $htcondor::user_kerberos and 'submit' in $htcondor::roles
+  file { '/etc/condor/condor.keytab':
+    ensure    => if $user_kerberos { 'file' } else { 'absent' },
+    owner     => 'root',
+    group     => 'root',
+    mode      => '0600',
+    content   => if $user_kerberos { Sensitive(Binary($htcondor::kerberos_keytab.unwrap)) } else { undef },
+    show_diff => false,
+    notify    => Exec['htcondor-reload'],
+  }
+  file { '/etc/condor/kerberos.map':
+    ensure  => if $user_kerberos { 'file' } else { 'absent' },
+    owner   => 'root',
+    group   => 'root',
+    mode    => '0644',
+    content => if $user_kerberos {
+      $realm = regsubst($htcondor::kerberos_realm, '\.', '\\.', 'G')
+      "# Managed by Puppet (htcondor).\nKERBEROS ^([^@/]+)@${realm}\$ \\1@${htcondor::uid_domain}\n"
+    } else { undef },
+    notify  => Exec['htcondor-reload'],
+  }
+
   htcondor::config_file {
     '10-pool':
       content => epp('htcondor/pool.conf.epp', {
@@ -57,7 +80,10 @@ class htcondor::config {
       });
     '20-security':
       content => epp('htcondor/security.conf.epp', {
-          'trust_domain' => $htcondor::trust_domain,
+          'trust_domain'   => $htcondor::trust_domain,
+          'user_kerberos'  => $user_kerberos,
+          'kerberos_realm' => $htcondor::kerberos_realm,
+          'uid_domain'     => $htcondor::uid_domain,
       });
     '30-network':
       restart => true,

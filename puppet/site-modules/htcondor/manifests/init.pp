@@ -74,6 +74,17 @@
 # @param container_binds
 #   Host paths bound into every container job at the same path
 #   (`SINGULARITY_BIND_EXPR`), e.g. `/cvmfs`.
+# @param user_kerberos
+#   On a submit host: users prove who they are to the schedd with a Kerberos
+#   ticket instead of their local account, for everything that changes the
+#   queue (submit, remove, `condor_ssh_to_job`); queries still need none.
+#   Needs `kerberos_realm` and `kerberos_keytab`.
+# @param kerberos_realm
+#   The realm whose principals `name@REALM` are the pool's users
+#   `name@UID_DOMAIN` (`CERTIFICATE_MAPFILE`).
+# @param kerberos_keytab
+#   Base64 of the keytab holding the submit host's `host/FQDN` key, written to
+#   `/etc/condor/condor.keytab` (mode 0600).
 # @param debug
 #   Debug levels by daemon, e.g. `{'SCHEDD' => 'D_COMMAND'}`, written as
 #   `<DAEMON>_DEBUG` to `60-debug.conf`.
@@ -105,8 +116,15 @@ class htcondor (
   Optional[Integer[1, 1024]] $num_cpus = undef,
   Optional[Stdlib::Absolutepath] $container_runtime = undef,
   Array[Htcondor::Bind_path] $container_binds = [],
+  Boolean $user_kerberos = false,
+  Optional[Pattern[/\A[A-Z0-9]([A-Z0-9.-]*[A-Z0-9])?\z/]] $kerberos_realm = undef,
+  Optional[Sensitive[Pattern[/\A[A-Za-z0-9+\/]+=*\z/]]] $kerberos_keytab = undef,
   Hash[Pattern[/\A[A-Z_]+\z/], Pattern[/\A(D_[A-Z_]+(:[0-9])?[ ,]*)+\z/]] $debug = {},
 ) {
+  if $user_kerberos and 'submit' in $roles and ($kerberos_realm =~ Undef or $kerberos_keytab =~ Undef) {
+    fail('htcondor::user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab on a submit host')
+  }
+
   contain htcondor::install
   contain htcondor::config
   contain htcondor::service

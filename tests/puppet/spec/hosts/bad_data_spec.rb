@@ -8,6 +8,7 @@ describe 'site.pp' do
     'bad-bind.example.test'     => %r{parameter 'container_binds' .*Htcondor::Bind_path},
     'bad-realm.example.test'    => %r{parameter 'realm' expects a match for Profile::Krb5_realm},
     'bad-tls.example.test'      => %r{tls_certificate and tls_key go together},
+    'bad-kerberos.example.test' => %r{user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab},
   }.each do |certname, message|
     context "on #{certname}" do
       hiera_node certname

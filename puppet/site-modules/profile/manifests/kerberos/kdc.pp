@@ -10,10 +10,15 @@
 #   The database's master password (stashed on the KDC).
 # @param principals
 #   User principals and their passwords.
+# @param host_principals
+#   Service principals with random keys, e.g. `host/submit.example.org` for a
+#   schedd that takes users' tickets; its keytab is exported with
+#   `kadmin.local ktadd` and given to that host as Hiera data.
 class profile::kerberos::kdc (
   Profile::Krb5_realm $realm,
   Sensitive[String[12]] $master_password,
   Sensitive[Hash[Profile::Username, String[8]]] $principals = Sensitive({}),
+  Array[Pattern[/\A[a-z]+\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?\z/]] $host_principals = [],
 ) {
   require profile::kerberos::client
 
@@ -59,9 +64,12 @@ class profile::kerberos::kdc (
   }
   # addprinc fails for a principal that exists; cpw then sets the password
   # either way, so the database ends as the data says.
-  $commands = $principals.unwrap.map |$name, $password| {
+  $user_commands = $principals.unwrap.map |$name, $password| {
     "addprinc -pw ${password} ${name}\ncpw -pw ${password} ${name}\n"
-  }.join
+  }
+  # A host key is made once: the keytab exported from it stays valid.
+  $host_commands = $host_principals.map |$name| { "addprinc -randkey ${name}\n" }
+  $commands = ($user_commands + $host_commands).join
   file { '/etc/krb5kdc/unchained/principals.in':
     ensure    => file,
     mode      => '0600',
