@@ -29,6 +29,16 @@ class CondorError(RuntimeError):
     """An HTCondor command failed; the message says which and why."""
 
 
+class TicketError(CondorError):
+    """The schedd wants the user's Kerberos ticket (htcondor::user_kerberos)
+    and the user has none that is valid."""
+
+
+# What HTCondor's tools print when the schedd takes only Kerberos and the
+# user's ticket is missing or expired.
+KERBEROS_REFUSED = "Failed to authenticate using KERBEROS"
+
+
 @dataclass
 class Result:
     returncode: int
@@ -74,8 +84,13 @@ class UserCondor:
     async def _call(self, program, *args, stdin=None, timeout=60):
         result = await self.runner(self._argv(program, *args), stdin=stdin, timeout=timeout)
         if result.returncode != 0:
+            name = program.rsplit('/', 1)[-1]
+            if KERBEROS_REFUSED in result.stderr:
+                raise TicketError(f"HTCondor refused {name} for {self.user}: the Kerberos ticket from your "
+                                  "login is missing or has expired. Log out of the hub and log in again "
+                                  "(that gets you a new ticket), then try again.")
             detail = _last_line(result.stderr) or _last_line(result.stdout) or f"exit status {result.returncode}"
-            raise CondorError(f"{program.rsplit('/', 1)[-1]} as {self.user} failed: {detail}")
+            raise CondorError(f"{name} as {self.user} failed: {detail}")
         return result.stdout
 
     async def prepare(self, *directories):

@@ -303,6 +303,8 @@ class UnchainedSpawner(batchspawner.CondorSpawner):
                 user_condor.fetch_token())
             self.environment_id = request.environment
             self.cluster = await user_condor.submit(description)
+        except condor.TicketError as e:
+            raise web.HTTPError(403, str(e)) from None
         except condor.CondorError as e:
             if "sudo:" in str(e):
                 raise web.HTTPError(403, f"The hub may not start jobs for {self.user.name} ({e}). "

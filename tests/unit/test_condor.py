@@ -40,6 +40,16 @@ def test_submit_failure_says_why():
         run(UserCondor("alice", runner=t).submit("queue\n"))
 
 
+def test_submit_without_a_kerberos_ticket_says_log_in_again():
+    # condor_submit's words (HTCondor 23.9) when the schedd takes only Kerberos.
+    t = Transcript(Result(1, "", "ERROR: Failed to connect to local queue manager\n"
+                                 "AUTHENTICATE:1003:Failed to authenticate with any method\n"
+                                 "AUTHENTICATE:1004:Failed to authenticate using KERBEROS\n"))
+    with pytest.raises(condor.TicketError, match="condor_submit for alice: the Kerberos ticket from your login "
+                                                  "is missing or has expired. Log out of the hub and log in again"):
+        run(UserCondor("alice", runner=t).submit("queue\n"))
+
+
 def test_remove_tolerates_gone_job():
     t = Transcript(Result(1, "", "Couldn't find/remove all jobs in cluster 5\n"))
     run(UserCondor("alice", runner=t).remove(5))
