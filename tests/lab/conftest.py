@@ -57,10 +57,22 @@ def wait_for(predicate, timeout, what, interval=0.25):
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
+# The KDC's lab-only passwords (hiera/nodes/kdc.lab.test.yaml).
+PASSWORDS = {"alice": "alice-lab-password", "bob": "bob-lab-password", "carol": "carol-lab-password"}
+
+
+def kinit(lab, user):
+    """Give a user the ticket a login to the hub gives: the hub's schedd takes
+    users' commands only with one (htcondor::user_kerberos)."""
+    lab.exec("hub", "kinit", user, user=user, input=PASSWORDS[user] + "\n")
+
+
 @pytest.fixture(scope="session")
 def lab():
     lab = Lab()
     lab.up()
+    for user in ("alice", "bob"):
+        kinit(lab, user)
     return lab
 
 

@@ -11,9 +11,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from conftest import PASSWORDS, kinit
+from hubclient import SMALL
 from labkit.tls import client_context
-
-PASSWORDS = {"alice": "alice-lab-password", "bob": "bob-lab-password", "carol": "carol-lab-password"}
 
 
 def login(lab, user, password):
@@ -52,8 +52,10 @@ def test_a_login_leaves_the_user_a_ticket_cache_of_their_own(lab, user):
     cache = re.search(r"Ticket cache: FILE:(\S+)", klist).group(1)
     mode_owner = lab.exec("hub", "stat", "-c", "%a %U", cache).stdout.split()
     assert mode_owner == ["600", user], mode_owner
-    # Nobody else can read it, the hub's account included.
-    assert lab.exec("hub", "cat", cache, user="jupyterhub", check=False).returncode != 0
+    # Nobody else can read it, the hub's account included (which has no home,
+    # so runuser rather than exec's user=).
+    denied = lab.exec("hub", "runuser", "-u", "jupyterhub", "--", "cat", cache, check=False)
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr, denied
 
 
 def test_a_user_the_hub_may_not_act_for_cannot_log_in(lab):
@@ -84,3 +86,38 @@ def test_the_hub_speaks_https_only_with_a_certificate_from_the_site_ca(lab):
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
     with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
         urllib.request.urlopen(url.replace("https://", "http://") + "hub/api/", timeout=10)
+
+
+def test_without_a_ticket_htcondor_refuses_and_the_hub_says_log_in_again(lab, hub, servers):
+    """htcondor::user_kerberos: the hub's schedd takes a user's changes only
+    with a valid Kerberos ticket; queries need none."""
+    lab.exec("hub", "kdestroy", user="bob")
+    try:
+        direct = lab.exec("hub", "condor_submit", "-terse", "-", user="bob",
+                          input="executable = /bin/true\nqueue\n", check=False)
+        assert direct.returncode != 0 and "Failed to authenticate using KERBEROS" in direct.stderr, direct
+        assert lab.exec("hub", "condor_q", "-af", "ClusterId", user="bob").returncode == 0
+        # Through the hub, as after a login long ago whose ticket has expired.
+        servers.append(("bob", "noticket"))
+        status, body = hub.start("bob", "noticket", SMALL)
+        if status == 202:
+            events = hub.progress("bob", "noticket", timeout=60)
+            assert events and events[-1].get("failed"), events
+            text = "\n".join(e.get("message", "") for e in events)
+        else:
+            text = body.get("message", "")
+        print(f"\nspawn without a ticket: {status} {text!r}")
+        assert "the Kerberos ticket from your login is missing or has expired. Log out of the hub and log in " \
+               "again" in text, text
+        assert bob_jobs(lab) == []
+    finally:
+        kinit(lab, "bob")
+    # With a ticket again, the same works.
+    direct = lab.exec("hub", "condor_submit", "-terse", "-", user="bob",
+                      input="executable = /bin/true\nhold = true\nqueue\n")
+    cluster = direct.stdout.split(".")[0]
+    lab.exec("hub", "condor_rm", cluster, user="bob")
+
+
+def bob_jobs(lab):
+    return lab.exec("hub", "condor_q", "-all", "-constraint", 'Owner == "bob"', "-af", "ClusterId").stdout.split()

@@ -38,6 +38,24 @@ def ensure_secrets():
     return secrets_dir
 
 
+def ensure_submit_keytab(kdc):
+    """The submit host's keytab, exported from the lab's KDC once per lab and
+    added to the lab's secrets, the way a site's Kerberos admins hand one over."""
+    path = config.STATE_DIR / "secrets" / config.SECRETS_FILE
+    if f"\n{config.KEYTAB_KEY}:" in path.read_text():
+        return
+    principal = f"host/{config.host(config.SUBMIT_HOST).fqdn}"
+    exported = "/root/submit-host.keytab"
+    kdc.exec(["rm", "-f", exported], check=True)
+    kdc.exec(["kadmin.local", "-q", f"ktadd -norandkey -k {exported} {principal}"], capture=True, check=True)
+    keytab = kdc.exec(["base64", "-w0", exported], capture=True, check=True).stdout.strip()
+    kdc.exec(["rm", "-f", exported], check=True)
+    if not keytab:
+        raise LabError(f"exporting the keytab of {principal} on {kdc.host.name} gave nothing")
+    with open(path, "a") as f:
+        f.write(f"{config.KEYTAB_KEY}: '{keytab}'\n")
+
+
 def _indent(pem):
     return "".join(f"  {line}\n" for line in pem.splitlines())
 
@@ -119,19 +137,22 @@ def cmd_up(args):
     # Hosts that need no CCB are configured alongside the central manager.
     # The notebook environment is published as soon as the publisher is
     # configured, while the execute hosts are.
+    # The submit host (the hub) needs the keytab the KDC exports, so it goes
+    # with the execute hosts too.
     pending = [m for m in all_machines if pool.apply_state(m) != "converged"]
-    first = [m for m in pending if not m.host.firewalled]
-    then = [m for m in pending if m.host.firewalled]
+    later = [m for m in pending if m.host.firewalled or m.host.name == config.SUBMIT_HOST]
+    first = [m for m in pending if m not in later]
     publisher = Machine(config.host(config.PUBLISHER))
     with ThreadPoolExecutor(1) as background:
         publishing = None
-        for group in (first, then):
+        for group in (first, later):
             if group:
                 say(f"applying {', '.join(m.host.name for m in group)}")
                 with ThreadPoolExecutor(len(group)) as pool_:
                     list(pool_.map(apply_checked, group))
             if publishing is None:
                 publishing = background.submit(publish.ensure_published, publisher)
+                ensure_submit_keytab(Machine(config.host(config.KDC)))
         pool.wait_pool_ready(all_machines[0])
         wait_hub_ready()
         publishing.result()

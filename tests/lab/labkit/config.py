@@ -88,6 +88,11 @@ EXECUTE_HOSTS = tuple(h for h in HOSTS if h.firewalled)
 
 
 PUBLISHER = "pub"
+# The KDC, and the host whose schedd takes users' Kerberos tickets: it is
+# configured once the KDC can give it a keytab.
+KDC = "kdc"
+SUBMIT_HOST = "hub"
+KEYTAB_KEY = "htcondor::kerberos_keytab"
 
 
 def cvmfs_storage():
