@@ -13,8 +13,8 @@ import subprocess
 import time
 
 import pytest
-from conftest import LAB_DIR
-from hubclient import Hub
+from conftest import LAB_DIR, PASSWORDS, wait_for
+from hubclient import Hub, job_of, jobs_of
 
 selenium = pytest.importorskip("selenium", reason="python3-selenium is missing: run tests/install-host-packages")
 from selenium import webdriver  # noqa: E402
@@ -22,10 +22,10 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ARTIFACTS = LAB_DIR.parent / "artifacts" / "browser"
-PASSWORDS = {"alice": "alice-lab-password", "bob": "bob-lab-password"}
+NOTEBOOK = "where-am-i.ipynb"
 
 
 def hub_spki_pin(lab):
@@ -137,23 +137,46 @@ def _progress(driver, messages):
 
 @pytest.fixture(scope="module")
 def alice_lab(lab, browser_factory):
-    """alice's browser with JupyterLab open on her server 'e2e'."""
+    """alice's browser with JupyterLab open on her server 'e2e', the small
+    preset chosen (room for a desktop). A notebook of an earlier run is removed."""
+    lab.exec("hub", "rm", "-f", f"jupyter/{NOTEBOOK}", user="alice")
     driver = browser_factory()
     url = lab.labctl("url").stdout.strip()
+    hub = Hub(url, lab.labctl("hub-token").stdout.strip())
     log_in(driver, url, "alice", PASSWORDS["alice"])
     driver.get(url + "hub/spawn/alice/e2e")
-    wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-cpus")))
+    preset = wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-preset")))
+    Select(preset).select_by_value("small")
     driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
-    wait(driver, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Launcher")))
-    wait(driver, 60).until(EC.invisibility_of_element_located((By.ID, "jupyterlab-splash")))
-    yield driver, url
-    hub = Hub(url, lab.labctl("hub-token").stdout.strip())
+    wait_for_jupyterlab(driver)
+    yield driver, url, hub
     if hub.server("alice", "e2e") is not None:
         hub.stop("alice", "e2e")
 
 
+def wait_for_jupyterlab(driver):
+    """JupyterLab loaded: the launcher is shown and the splash screen gone."""
+    wait(driver, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Launcher")))
+    wait(driver, 60).until(EC.invisibility_of_element_located((By.ID, "jupyterlab-splash")))
+
+
+def open_launcher(driver, url, server):
+    """A fresh JupyterLab layout (?reset), which shows the launcher."""
+    driver.switch_to.window(driver.window_handles[0])
+    driver.get(f"{url}{server}/lab?reset")
+    wait_for_jupyterlab(driver)
+
+
+def job_request(lab, hub, user, server):
+    """The job behind a server and what it asked HTCondor for."""
+    cluster = job_of(hub, user, server)["cluster"]
+    ad = lab.exec("hub", "condor_q", f"{cluster}.0", "-af", "RequestCpus", "RequestMemory", "RequestDisk").stdout
+    cpus, memory, disk = (int(v) for v in ad.split())
+    return cluster, cpus, memory, disk
+
+
 def test_a_notebook_cell_runs_on_an_execute_host(alice_lab):
-    driver, _ = alice_lab
+    driver, _, _ = alice_lab
     driver.find_element(By.CSS_SELECTOR, '.jp-LauncherCard[data-category="Notebook"][title*="Python 3"]').click()
     cell = wait(driver, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .cm-content")))
     cell.click()
@@ -161,17 +184,112 @@ def test_a_notebook_cell_runs_on_an_execute_host(alice_lab):
     driver.find_element(By.CSS_SELECTOR, ".jp-Cell .cm-content").send_keys(Keys.SHIFT, Keys.ENTER)
     output = wait(driver, 90).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea-output")))
     wait(driver, 30).until(lambda d: "lab.test" in output.text)
+    assert re.fullmatch(r"'ex[12]\.lab\.test'", output.text.strip()), output.text
+    # Saved in the job's copy of ~/jupyter (JupyterLab asks for a name on the
+    # first save); the last test finds it back on the hub.
+    driver.find_element(By.CSS_SELECTOR, ".jp-Cell .cm-content").send_keys(Keys.CONTROL, "s")
+    name = wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Dialog input[type=text]")))
+    name.send_keys(Keys.CONTROL, "a")
+    name.send_keys(NOTEBOOK)
+    driver.find_element(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept").click()
+    wait(driver, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".jp-mod-dirty") and any(
+        e.text == NOTEBOOK for e in d.find_elements(By.CSS_SELECTOR, ".jp-DirListing-itemText")))
+    # The environment switched off JupyterLab's question about upstream's news.
+    assert "Jupyter news" not in driver.find_element(By.TAG_NAME, "body").text
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "notebook.png"))
-    assert re.fullmatch(r"'ex[12]\.lab\.test'", output.text.strip()), output.text
 
 
-def test_bob_cannot_open_alices_server(lab, browser_factory, alice_lab):
-    _, url = alice_lab
+def test_the_status_bar_and_a_terminal_show_the_requested_resources(lab, alice_lab):
+    driver, url, hub = alice_lab
+    cluster, cpus, memory, disk = job_request(lab, hub, "alice", "e2e")
+    # jupyter-resource-usage: the job's memory request is the limit shown.
+    usage = wait(driver, 30).until(lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".jp-StatusBar-Item")
+                                              if e.text.startswith("Mem:")])
+    assert re.fullmatch(rf"Mem: [\d.]+ / {memory}\.00 MB", usage[0]), usage
+    # xterm.js draws on a canvas; with alice's screen reader setting on, it
+    # also writes the terminal's text into the page, where the test reads it.
+    status = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const xsrf = document.cookie.split('; ').find(c => c.startsWith('_xsrf=')).slice(6);
+        fetch(arguments[0], {method: 'PUT', headers: {'X-XSRFToken': xsrf, 'Content-Type': 'application/json'},
+                             body: JSON.stringify({raw: JSON.stringify({screenReaderMode: true})})})
+            .then(r => done(r.status), e => done(String(e)));
+        """, "/user/alice/e2e/lab/api/settings/@jupyterlab/terminal-extension:plugin")
+    assert status == 204, status
+    open_launcher(driver, url, "user/alice/e2e/")
+    driver.find_element(By.CSS_SELECTOR, '.jp-LauncherCard[data-category="Other"][title*="terminal"]').click()
+    text = wait(driver, 60).until(lambda d: d.execute_script(
+        "const t = document.querySelector('.jp-Terminal .xterm-accessibility-tree');"
+        "return t && t.innerText.includes('You requested') && t.innerText"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "terminal.png"))
+    gigabytes = f"{disk / 1048576:.1f}"
+    assert (f"You requested {cpus} core(s), {memory} MB RAM and {gigabytes} GB disk space for this session "
+            f"(HTCondor job {cluster}.0).") in text, text
+
+
+def test_the_xpra_desktop_shows_an_x11_application(alice_lab):
+    driver, url, _ = alice_lab
+    open_launcher(driver, url, "user/alice/e2e/")
+    driver.find_element(By.CSS_SELECTOR, '.jp-LauncherCard[title*="Xpra Desktop"]').click()
+    wait(driver).until(lambda d: len(d.window_handles) == 2)  # the launcher opens a browser tab
+    driver.switch_to.window(driver.window_handles[1])
+    try:
+        assert driver.current_url.startswith(url + "user/alice/e2e/xprahtml5/"), driver.current_url
+        # Xpra's HTML5 client gives each X11 window a frame with its title.
+        wait(driver, 60).until(lambda d: any(e.text.strip() == "xterm"
+                                             for e in d.find_elements(By.CSS_SELECTOR, ".windowtitle")))
+        # ...and xterm has drawn into it: more than one colour in its canvas.
+        colours = wait(driver, 30).until(lambda d: d.execute_script("""
+            const canvas = document.querySelector('.window canvas');
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            const seen = new Set();
+            for (let i = 0; i < pixels.length; i += 4) seen.add(pixels[i] << 16 | pixels[i + 1] << 8 | pixels[i + 2]);
+            return seen.size > 1 && seen.size;"""))
+        print(f"\nxterm in the Xpra desktop, {colours} colours drawn")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "xpra-desktop.png"))
+    finally:
+        driver.close()
+        driver.switch_to.window(driver.window_handles[0])
+
+
+def test_bob_gets_his_own_server_and_cannot_open_alices(lab, browser_factory, alice_lab):
+    _, url, hub = alice_lab
     driver = browser_factory()
     log_in(driver, url, "bob", PASSWORDS["bob"])
-    driver.get(url + "user/alice/e2e/lab")
-    wait(driver).until(lambda d: "403" in d.page_source or "Forbidden" in d.page_source
-                       or "/user/bob" in d.current_url)
-    assert "jp-Launcher" not in driver.page_source
-    assert "/user/alice/" not in driver.current_url or "403" in driver.page_source
+    try:
+        driver.get(url + "hub/spawn/bob")
+        wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-cpus")))
+        driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
+        wait_for_jupyterlab(driver)
+        assert driver.current_url.startswith(url + "user/bob/"), driver.current_url
+        # Both servers run at once, each in its own user's job.
+        assert hub.server("alice", "e2e")["ready"] and hub.server("bob")["ready"]
+        alice_job, bob_job = job_of(hub, "alice", "e2e")["cluster"], job_of(hub, "bob")["cluster"]
+        assert lab.job_attr(f"{alice_job}.0", "Owner") == "alice"
+        assert lab.job_attr(f"{bob_job}.0", "Owner") == "bob"
+        # A page of alice's server sends bob to the hub, which says no; her
+        # server's API refuses his cookie outright.
+        refused = "You do not have permission to access Server at /user/alice/e2e/"
+        for path, says in (("user/alice/e2e/lab", refused), ("user/alice/e2e/xprahtml5/", refused),
+                           ("user/alice/e2e/api/contents", '"message": "Forbidden"')):
+            driver.get(url + path)
+            wait(driver).until(lambda d, says=says: says in d.find_element(By.TAG_NAME, "body").text)
+            assert "jp-Launcher" not in driver.page_source and NOTEBOOK not in driver.page_source, path
+    finally:
+        if hub.server("bob") is not None:
+            hub.stop("bob")
+
+
+def test_stopping_from_the_control_panel_ends_the_job_and_brings_files_home(lab, alice_lab):
+    driver, url, hub = alice_lab
+    cluster = job_of(hub, "alice", "e2e")["cluster"]
+    driver.switch_to.window(driver.window_handles[0])
+    driver.get(url + "hub/home")
+    wait(driver).until(EC.element_to_be_clickable((By.ID, "stop-e2e"))).click()
+    wait(driver, 120).until(lambda d: hub.server("alice", "e2e") is None)
+    wait_for(lambda: cluster not in jobs_of(lab, "alice"), 60, f"job {cluster} to leave the queue")
+    notebook = lab.exec("hub", "cat", f"jupyter/{NOTEBOOK}", user="alice").stdout
+    assert "socket.gethostname()" in notebook and re.search(r"ex[12]\.lab\.test", notebook), notebook[:500]
