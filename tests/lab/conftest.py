@@ -31,7 +31,12 @@ class Lab:
         return self.labctl("exec", *opts, host, "--", *argv, input=input, timeout=timeout, check=check)
 
     def up(self):
-        return self.labctl("up", timeout=1800)
+        """Bring the lab up; alice and bob then hold the ticket a login to the
+        hub gives (a host booted afresh has none)."""
+        result = self.labctl("up", timeout=1800)
+        for user in ("alice", "bob"):
+            kinit(self, user)
+        return result
 
     def submit(self, user, description):
         """Submit a job as user on hub; return its job id."""
@@ -71,8 +76,6 @@ def kinit(lab, user):
 def lab():
     lab = Lab()
     lab.up()
-    for user in ("alice", "bob"):
-        kinit(lab, user)
     return lab
 
 

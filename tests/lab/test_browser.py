@@ -18,6 +18,7 @@ from hubclient import Hub, job_of, jobs_of
 
 selenium = pytest.importorskip("selenium", reason="python3-selenium is missing: run tests/install-host-packages")
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -61,19 +62,32 @@ def browser_factory(lab, tmp_path_factory):
         driver.quit()
 
 
+@pytest.fixture
+def browser(browser_factory):
+    """A browser of the test's own, closed after it (an open JupyterLab would
+    go on polling a server the test has stopped)."""
+    driver = browser_factory()
+    yield driver
+    driver.quit()
+
+
 def log_in(driver, url, user, password):
     driver.get(url + "hub/login")
     driver.find_element(By.ID, "username_input").send_keys(user)
     driver.find_element(By.ID, "password_input").send_keys(password)
-    driver.find_element(By.ID, "login_submit").click()
+    submit = driver.find_element(By.ID, "login_submit")
+    submit.click()
+    # The hub's answer (a redirect, or the form again with an error) replaces
+    # the page; going on before that would race the login.
+    wait(driver).until(EC.staleness_of(submit))
 
 
 def wait(driver, seconds=30):
     return WebDriverWait(driver, seconds)
 
 
-def test_a_wrong_password_is_refused_on_the_login_page(lab, browser_factory):
-    driver = browser_factory()
+def test_a_wrong_password_is_refused_on_the_login_page(lab, browser):
+    driver = browser
     url = lab.labctl("url").stdout.strip()
     log_in(driver, url, "alice", "not-her-password")
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".login_error, p.login_error")))
@@ -81,8 +95,8 @@ def test_a_wrong_password_is_refused_on_the_login_page(lab, browser_factory):
     assert "jupyterhub-hub-login" not in {c["name"] for c in driver.get_cookies()}
 
 
-def test_alice_logs_in_and_the_form_refuses_an_out_of_range_value(lab, browser_factory):
-    driver = browser_factory()
+def test_alice_logs_in_and_the_form_refuses_an_out_of_range_value(lab, browser):
+    driver = browser
     url = lab.labctl("url").stdout.strip()
     log_in(driver, url, "alice", PASSWORDS["alice"])
     driver.get(url + "hub/spawn/alice/form")
@@ -99,8 +113,8 @@ def test_alice_logs_in_and_the_form_refuses_an_out_of_range_value(lab, browser_f
     assert re.search(r"cpus: 64 is above the maximum 2", driver.page_source), driver.page_source[-2000:]
 
 
-def test_a_valid_choice_shows_progress_then_jupyterlab(lab, browser_factory):
-    driver = browser_factory()
+def test_a_valid_choice_shows_progress_then_jupyterlab(lab, browser):
+    driver = browser
     url = lab.labctl("url").stdout.strip()
     log_in(driver, url, "alice", PASSWORDS["alice"])
     driver.get(url + "hub/spawn/alice/browser")
@@ -128,10 +142,13 @@ def test_a_valid_choice_shows_progress_then_jupyterlab(lab, browser_factory):
 def _progress(driver, messages):
     """Record the spawn page's event log (hidden until opened, so its text
     content); true once it says the server is ready."""
-    for element in driver.find_elements(By.CSS_SELECTOR, ".progress-log-event"):
-        text = (element.get_attribute("textContent") or "").strip()
-        if text and text not in messages:
-            messages.append(text)
+    try:
+        for element in driver.find_elements(By.CSS_SELECTOR, ".progress-log-event"):
+            text = (element.get_attribute("textContent") or "").strip()
+            if text and text not in messages:
+                messages.append(text)
+    except StaleElementReferenceException:
+        return False  # the page went on to JupyterLab while being read
     return any("ready" in m.lower() for m in messages)
 
 
@@ -149,6 +166,7 @@ def alice_lab(lab, browser_factory):
     Select(preset).select_by_value("small")
     driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
     wait_for_jupyterlab(driver)
+    assert driver.current_url.startswith(url + "user/alice/e2e/"), driver.current_url
     yield driver, url, hub
     if hub.server("alice", "e2e") is not None:
         hub.stop("alice", "e2e")
@@ -255,9 +273,9 @@ def test_the_xpra_desktop_shows_an_x11_application(alice_lab):
         driver.switch_to.window(driver.window_handles[0])
 
 
-def test_bob_gets_his_own_server_and_cannot_open_alices(lab, browser_factory, alice_lab):
+def test_bob_gets_his_own_server_and_cannot_open_alices(lab, browser, alice_lab):
     _, url, hub = alice_lab
-    driver = browser_factory()
+    driver = browser
     log_in(driver, url, "bob", PASSWORDS["bob"])
     try:
         driver.get(url + "hub/spawn/bob")
