@@ -1,0 +1,402 @@
+"""The benchmark's pure parts: statistics, targets, the table, the JSON
+report, schedd commands counted in a SchedLog, spawn phases from the hubs'
+journals, the baseline hub's configuration and unit, and the plot.
+
+Nothing here talks to the lab; bench.py and baseline.py do (see README.md).
+"""
+
+import json
+import math
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+SCHEMA = "unchained-bench/1"
+
+# -- statistics ---------------------------------------------------------------
+
+
+def percentile(values, p):
+    """The p-th percentile (0-100) with linear interpolation between ranks
+    (numpy's default), or None for no values."""
+    values = sorted(values)
+    if not values:
+        return None
+    rank = (len(values) - 1) * p / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def summarize(values):
+    values = list(values)
+    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
+            "min": min(values, default=None), "max": max(values, default=None)}
+
+
+def median_or_none(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+# -- targets and the table ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a measure of ours must reach: `kind` says against what.
+
+    at_most: ours <= limit; ratio_at_most / ratio_at_least: ours / baseline
+    <= or >= limit; added_at_most: ours - baseline <= limit.
+    """
+    kind: str
+    limit: float
+
+    def describe(self, unit=""):
+        unit = f" {unit}" if unit else ""
+        return {"at_most": f"<= {self.limit:g}{unit}",
+                "ratio_at_most": f"<= {self.limit:g}x baseline",
+                "ratio_at_least": f">= {self.limit:g}x baseline",
+                "added_at_most": f"+{self.limit:g}{unit} at most"}[self.kind]
+
+    def met(self, ours, baseline):
+        """True or False; None when a value it needs is missing."""
+        if ours is None:
+            return None
+        if self.kind == "at_most":
+            return ours <= self.limit
+        if baseline is None:
+            return None
+        if self.kind == "added_at_most":
+            return ours - baseline <= self.limit
+        r = ratio(ours, baseline)
+        if r is None:
+            return None
+        return r <= self.limit if self.kind == "ratio_at_most" else r >= self.limit
+
+
+def ratio(ours, baseline):
+    if ours is None or baseline is None or baseline == 0:
+        return None
+    return ours / baseline
+
+
+def row(measure, unit, ours, baseline, target=None, note=""):
+    """One line of the table, as it goes into the JSON report."""
+    return {"measure": measure, "unit": unit, "ours": ours, "baseline": baseline,
+            "ratio": ratio(ours, baseline),
+            "target": target.describe(unit) if target else "",
+            "met": target.met(ours, baseline) if target else None, "note": note}
+
+
+def _number(value, unit=""):
+    if value is None:
+        return "-"
+    text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+    return f"{text} {unit}".strip()
+
+
+def format_table(rows):
+    """The table printed on stdout: measure, ours, baseline, ratio, target, met?"""
+    header = ("measure", "ours", "baseline", "ratio", "target", "met?")
+    lines = [(r["measure"], _number(r["ours"], r["unit"]), _number(r["baseline"], r["unit"]),
+              "-" if r["ratio"] is None else f"{r['ratio']:.2f}x", r["target"] or "-",
+              {True: "yes", False: "NO", None: "-"}[r["met"]]) for r in rows]
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines, strict=True)]
+    out = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
+           "-+-".join("-" * w for w in widths)]
+    out += [" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    notes = [f"  {r['measure']}: {r['note']}" for r in rows if r["note"]]
+    return "\n".join(out + (["notes:"] + notes if notes else [])) + "\n"
+
+
+def report(rows, raw, meta, events):
+    """The JSON file: the table's rows, every raw sample, how the run was made
+    (command, machine, settings) and what it did to the lab (firewall)."""
+    return {"schema": SCHEMA, "meta": meta, "rows": rows, "events": events, "raw": raw}
+
+
+def dumps(data):
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+# -- schedd commands in the SchedLog (SCHEDD_DEBUG = D_COMMAND) -----------------
+
+# "11/27/26 16:03:09 Calling HandleReq <command_query_job_ads> (0) for command 516
+#  (QUERY_JOB_ADS) from jupyterhub@lab.test <10.77.0.11:33779>"
+SCHEDD_COMMAND = re.compile(r"Calling HandleReq <[^>]*> \(\d+\) for command \d+ \((?P<name>[A-Z_]+)\) "
+                            r"from (?P<who>\S+) <")
+# The commands that read job ads: condor_q and its Python-binding equivalents.
+QUERY_COMMANDS = frozenset({"QUERY_JOB_ADS", "QUERY_JOB_ADS_WITH_AUTH"})
+
+
+def schedd_commands(log_text):
+    """Counter of (command name, authenticated identity) over every command the
+    schedd handled in this piece of its log. With D_COMMAND the schedd logs each
+    command it serves, whoever sends it, so nothing is missed."""
+    return Counter((m["name"], m["who"]) for m in SCHEDD_COMMAND.finditer(log_text))
+
+
+def count_queries(commands, identities):
+    """Job queries sent by any of `identities` (e.g. {"jupyterhub@lab.test"})."""
+    return sum(n for (name, who), n in commands.items() if name in QUERY_COMMANDS and who in identities)
+
+
+def count_all(commands, identities):
+    return sum(n for (_, who), n in commands.items() if who in identities)
+
+
+def log_reads(before, current, rotated):
+    """Which (file, byte offset) pieces hold what a log gained in a window.
+
+    `before` and `current` are (inode, size) of the log at the window's start
+    and end; `rotated` is (inode, size) of LOG.old at the end, or None. HTCondor
+    rotates by renaming the log to .old, so a changed inode means: the rest of
+    the old file, then all of the new one. Two rotations in one window would
+    lose lines: refuse rather than count too few.
+    """
+    if current[0] == before[0]:
+        if current[1] < before[1]:
+            raise ValueError("the log shrank without rotating; cannot count what it gained")
+        return [("log", before[1])]
+    if rotated is None or rotated[0] != before[0]:
+        raise ValueError("the log rotated more than once in the window; count again with a shorter window")
+    return [("old", before[1]), ("log", 0)]
+
+
+# -- spawn phases from the hubs' journals --------------------------------------
+
+# Log lines that mark where a spawn is, in order. Ours: the spawner's progress
+# messages (spawner.py, logged at INFO) and JupyterHub's own lines.
+OURS_MARKERS = (
+    ("submit", r"Submitted job \d+\.0"),
+    ("queue, negotiation, job start", r"Job \d+\.0 is running on"),
+    ("server start, handshake, tunnel", r"Connected; waiting for JupyterLab"),
+    ("server answers", r"took [\d.]+ seconds to start"),
+    ("proxy registration", r"Adding user \S+ to proxy"),
+)
+# Stock batchspawner logs less at INFO: the job's start and its server's port
+# are one step (batchspawner-singleuser posts the port before the server runs).
+BASELINE_MARKERS = (
+    ("submit", r"Job submitted\. output:"),
+    ("queue, negotiation, job start, port posted", r"Notebook server job \d+ started at"),
+    ("server answers", r"took [\d.]+ seconds to start"),
+    ("proxy registration", r"Adding user \S+ to proxy"),
+)
+READY_SEEN = "ready seen by the client"
+
+
+def journal_entries(json_lines):
+    """(epoch seconds, message) of each line of `journalctl -o json`, in order.
+    Messages journald stored as bytes (not UTF-8) are skipped."""
+    entries = []
+    for line in json_lines.splitlines():
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        message = record.get("MESSAGE")
+        if isinstance(message, str) and "__REALTIME_TIMESTAMP" in record:
+            entries.append((int(record["__REALTIME_TIMESTAMP"]) / 1e6, message))
+    return entries
+
+
+def spawn_phases(t_post, t_ready, entries, markers):
+    """Seconds spent in each phase of one spawn: from the POST (epoch t_post)
+    to each marker's first line after the previous one, then to t_ready (when
+    the client saw the server ready). A marker not found is None, and its time
+    counts in the next phase found."""
+    phases = []
+    previous = t_post
+    position = 0
+    for phase, pattern in markers:
+        found = None
+        for i in range(position, len(entries)):
+            when, message = entries[i]
+            if when >= previous and re.search(pattern, message):
+                found, position = when, i + 1
+                break
+        phases.append((phase, None if found is None else found - previous))
+        previous = found if found is not None else previous
+    phases.append((READY_SEEN, t_ready - previous))
+    return phases
+
+
+def job_ad_phases(ad):
+    """Negotiation and job start from the job's ad (whole seconds only: the
+    schedd keeps these times in seconds, so only means over many spawns mean
+    something)."""
+    def value(name):
+        v = ad.get(name)
+        return int(v) if isinstance(v, (int, float)) or (isinstance(v, str) and v.isdigit()) else None
+    queued, claimed, executing = value("QDate"), value("JobCurrentStartDate"), value("JobCurrentStartExecutingDate")
+    return {"negotiation and claim (job ad, 1 s steps)": None if None in (queued, claimed) else claimed - queued,
+            "starter to job executing (job ad, 1 s steps)": None if None in (claimed, executing)
+            else executing - claimed}
+
+
+def median_phases(spawns):
+    """Per phase, the median over spawns (each a list of (phase, seconds))."""
+    order, values = [], {}
+    for phases in spawns:
+        for phase, seconds in phases:
+            if phase not in values:
+                order.append(phase)
+                values[phase] = []
+            values[phase].append(seconds)
+    return [(phase, median_or_none(values[phase])) for phase in order]
+
+
+# -- probing the lab: parsers of small command outputs ------------------------
+
+
+def unit_usage(systemctl_show):
+    """CPU seconds and memory bytes from `systemctl show -p CPUUsageNSec -p
+    MemoryCurrent`; None where systemd has no accounting ("[not set]")."""
+    values = dict(line.split("=", 1) for line in systemctl_show.splitlines() if "=" in line)
+
+    def number(key):
+        v = values.get(key, "")
+        return int(v) if v.isdigit() else None
+    nsec = number("CPUUsageNSec")
+    return {"cpu_seconds": None if nsec is None else nsec / 1e9, "memory_bytes": number("MemoryCurrent")}
+
+
+def pool_cpus(condor_status_output):
+    """Sum of the partitionable slots' CPUs (`condor_status -af TotalSlotCpus`)."""
+    return sum(int(v) for v in condor_status_output.split() if v.isdigit())
+
+
+# -- the baseline hub: stock batchspawner 1.3.0 CondorSpawner ------------------
+
+
+@dataclass(frozen=True)
+class BaselineSettings:
+    token: str                # the bench's admin service token for this hub
+    state_dir: str            # database and cookie secret
+    proxy_port: int           # HTTPS, as users reach it
+    proxy_api_port: int       # configurable-http-proxy's API, loopback only
+    hub_port: int             # the hub's API, which jobs reach (batchspawner-singleuser)
+    hub_connect_url: str      # how workers reach the hub's API
+    ssl_cert: str
+    ssl_key: str
+    singleuser_cmd: str       # batchspawner-singleuser on the workers
+    notebook_cmd: str         # jupyterhub-singleuser on the workers
+    light_cmd: str            # the light server (P4), a Python script on the workers
+    light_prefix: str         # servers whose names start with this run light_cmd
+    users: tuple
+    memory_mb: int            # what ours asks for: the same requests for both
+    light_memory_mb: int
+    disk_kb: int
+    job_marker: str           # a job attribute the bench removes leftover jobs by
+
+
+def baseline_config(s):
+    """jupyterhub_config.py of the baseline hub. Every value is written as a
+    JSON literal (valid Python for strings, numbers, lists); no text is pasted
+    into code."""
+    q = json.dumps
+    # should_transfer_files: the template's `ShouldTransferFiles = False` only
+    # matches workers with the hub's FILESYSTEM_DOMAIN; the lab's workers each
+    # have their own (HTCondor's default, the host name), as most sites' do.
+    options = "\n".join([f"RequestDisk = {s.disk_kb}", "should_transfer_files = IF_NEEDED",
+                         "when_to_transfer_output = ON_EXIT", f'+{s.job_marker} = "baseline"'])
+    return f'''# The benchmark's baseline hub: stock batchspawner 1.3.0 CondorSpawner
+# (tests/bench/README.md). Written by tests/bench; removed when the bench ends.
+
+# Our package is installed in this venv too, and JupyterHub imports every
+# spawner entry point at start; importing unchained_hub removes batchspawner's
+# report API from JupyterHub's handlers. Put the stock handler back, unchanged,
+# so this hub is what a batchspawner site runs.
+from batchspawner.api import BatchSpawnerAPIHandler
+from jupyterhub.apihandlers import default_handlers
+
+if not any(route == r"/api/batchspawner" for route, *_ in default_handlers):
+    default_handlers.append((r"/api/batchspawner", BatchSpawnerAPIHandler))
+
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+
+c.JupyterHub.spawner_class = "batchspawner.CondorSpawner"
+c.JupyterHub.bind_url = {q(f"https://:{s.proxy_port}")}
+c.JupyterHub.ssl_cert = {q(s.ssl_cert)}
+c.JupyterHub.ssl_key = {q(s.ssl_key)}
+c.JupyterHub.hub_bind_url = {q(f"http://0.0.0.0:{s.hub_port}")}
+c.JupyterHub.hub_connect_url = {q(s.hub_connect_url)}
+c.ConfigurableHTTPProxy.api_url = {q(f"http://127.0.0.1:{s.proxy_api_port}")}
+c.JupyterHub.db_url = {q(f"sqlite:///{s.state_dir}/jupyterhub.sqlite")}
+c.JupyterHub.cookie_secret_file = {q(f"{s.state_dir}/jupyterhub_cookie_secret")}
+c.JupyterHub.pid_file = {q(f"{s.state_dir}/jupyterhub.pid")}
+# As ours: servers are jobs that outlive a hub restart (P5), several per user.
+c.JupyterHub.cleanup_servers = False
+c.JupyterHub.allow_named_servers = True
+c.Authenticator.allowed_users = set({q(list(s.users))})
+c.JupyterHub.services = [{{"name": "bench-admin", "api_token": {q(s.token)}}}]
+c.JupyterHub.load_roles = [{{"name": "admin", "services": ["bench-admin"]}}]
+
+# The same requests as ours (1 CPU, the same memory and disk); the rest is
+# batchspawner's default template, exec_prefix (sudo -E -u USER) and polling.
+c.CondorSpawner.req_nprocs = "1"
+c.CondorSpawner.req_memory = {q(str(s.memory_mb))}
+c.CondorSpawner.req_options = {q(options)}
+c.CondorSpawner.batchspawner_singleuser_cmd = {q(s.singleuser_cmd)}
+c.Spawner.cmd = [{q(s.notebook_cmd)}]
+
+
+def light_servers(spawner):
+    """P4 starts servers named {s.light_prefix}*: they run the light command."""
+    if spawner.name.startswith({q(s.light_prefix)}):
+        spawner.cmd = [{q(s.light_cmd)}]
+        spawner.req_memory = {q(str(s.light_memory_mb))}
+
+
+c.Spawner.pre_spawn_hook = light_servers
+'''
+
+
+def baseline_unit(config_path, venv):
+    """A runtime systemd unit (under /run, gone at reboot) for the baseline hub.
+    As root: batchspawner's default exec_prefix is `sudo -E -u USER`, and the
+    lab's sudo rule for our hub's account allows only our spawner's commands.
+    Working directory /: condor_submit as the user needs one it can read."""
+    return f"""[Unit]
+Description=Unchained bench: baseline JupyterHub with stock batchspawner (tests/bench)
+After=network-online.target condor.service
+
+[Service]
+WorkingDirectory=/
+Environment=PATH={venv}/bin:/usr/local/bin:/usr/bin:/bin
+ExecStart={venv}/bin/jupyterhub -f {config_path}
+KillMode=control-group
+"""
+
+
+# -- the plot -----------------------------------------------------------------
+
+
+def plot_spawn_times(samples, path):
+    """A PNG of spawn-time distributions: one panel per measure, ours and the
+    baseline side by side (box and every sample). `samples` is
+    {measure: {"ours": [s, ...], "baseline": [s, ...]}}."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measures = list(samples)
+    fig, axes = plt.subplots(1, len(measures), figsize=(5 * len(measures), 4), squeeze=False)
+    for ax, measure in zip(axes[0], measures, strict=True):
+        labels = [who for who in ("ours", "baseline") if samples[measure].get(who)]
+        data = [samples[measure][who] for who in labels]
+        if data:
+            ax.boxplot(data, showfliers=False)
+            for i, values in enumerate(data, start=1):
+                # Spread the points a little sideways so equal times stay visible.
+                xs = [i + 0.08 * ((k % 5) - 2) for k in range(len(values))]
+                ax.plot(xs, values, "o", alpha=0.5, markersize=4)
+            names = [f"{who} (n={len(v)})" for who, v in zip(labels, data, strict=True)]
+            ax.set_xticks(range(1, len(labels) + 1), names)
+        ax.set_title(measure)
+        ax.set_ylabel("seconds")
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
