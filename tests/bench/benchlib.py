@@ -89,10 +89,66 @@ def row(measure, unit, ours, baseline, target=None, note=""):
             "met": target.met(ours, baseline) if target else None, "note": note}
 
 
+# The spawner's default status_interval, for which P3's target is stated.
+DEFAULT_STATUS_INTERVAL = 30
+
+
+def make_rows(raw, interval):
+    """The table's rows from a run's raw samples (bench.py). `interval` is the
+    lab hub's status_interval: P3's target (2/min) assumes the default."""
+    def both(get):
+        return tuple(get(raw[name]) for name in ("ours", "baseline"))
+
+    def spawn_pct(key, p):
+        return lambda got: percentile([s[key] for s in got.get("p1", [])], p)
+
+    def p2_median(get):
+        return lambda got: median_or_none([get(x) for x in got.get("p2", []) if x])
+
+    def p3(level):
+        return lambda got: ((got.get("p3_p5") or {}).get("queries_per_minute") or {}).get(level)
+
+    def p5(key):
+        return lambda got: (got.get("p3_p5") or {}).get(key)
+
+    def p4(key):
+        return lambda got: (got.get("p4") or {}).get(key)
+
+    query_limit = 2 * DEFAULT_STATUS_INTERVAL / interval
+    rows = [
+        row("P1 POST -> ready, p50", "s", *both(spawn_pct("ready", 50)), Target("at_most", 2.5)),
+        row("P1 POST -> ready, p95", "s", *both(spawn_pct("ready", 95)), Target("at_most", 3.5)),
+        row("P1 POST -> first kernel result, p50", "s", *both(spawn_pct("first_result", 50))),
+        row("P1 POST -> first kernel result, p95", "s", *both(spawn_pct("first_result", 95))),
+        row("P1b 5 at once: all ready", "s", *both(lambda g: median_or_none(g.get("p1b_5", []))),
+            Target("ratio_at_most", 0.5)),
+        row("P1b 20 at once: all ready", "s", *both(lambda g: g.get("p1b_20")), Target("ratio_at_most", 0.5)),
+        row("P2 kernel execute latency, p50", "ms", *both(p2_median(lambda x: percentile(x["latency_ms"], 50))),
+            Target("added_at_most", 0.5), note="baseline = the direct path (proxy straight to the worker, no tunnel)"),
+        row("P2 100 MB download", "MB/s", *both(p2_median(lambda x: x["download_mb_per_s"])),
+            Target("ratio_at_least", 0.8)),
+    ]
+    for level in (1, 5, 20):
+        note = (f"target 2/min at status_interval {DEFAULT_STATUS_INTERVAL} s; the lab's hub polls every "
+                f"{interval} s" if level == 1 else "")
+        rows.append(row(f"P3 schedd queries/min, {level} server(s)", "/min", *both(p3(level)),
+                        Target("at_most", query_limit), note=note))
+    rows += [
+        row("P4 100 light servers: all ready", "s", *both(p4("all_ready")), Target("at_most", 90)),
+        row("P4 servers lost", "", *both(p4("lost")), Target("at_most", 0)),
+        row("P4 hub CPU time", "s", *both(p4("hub_cpu_seconds"))),
+        row("P4 hub peak memory", "MB", *both(p4("hub_peak_memory_mb"))),
+        row("P5 killed tunnel -> answers", "s", *both(p5("tunnel_back")), Target("at_most", 3),
+            note="the baseline has no tunnel"),
+        row("P5 hub restart -> 20 servers answer", "s", *both(p5("restart_all_answer")), Target("at_most", 10)),
+    ]
+    return rows
+
+
 def _number(value, unit=""):
     if value is None:
         return "-"
-    text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+    text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.2f}"
     return f"{text} {unit}".strip()
 
 

@@ -345,3 +345,28 @@ def test_plot_writes_a_png_with_both_spawners(tmp_path):
     benchlib.plot_spawn_times({"POST -> ready": {"ours": [2.1, 2.3, 2.2], "baseline": [3.1, 4.7]},
                                "POST -> first kernel result": {"ours": [3.0], "baseline": []}}, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- the rows of a run --------------------------------------------------------
+
+def test_rows_of_a_run_compare_like_with_like():
+    spawn = {"phases": [], "job_ad": {}}
+    raw = {"ours": {"p1": [{"ready": t, "first_result": t + 1, **spawn} for t in (2.0, 2.2, 2.4)],
+                    "p1b_5": [7.0, None, 9.0],  # a failed round counts for nothing
+                    "p2": [{"latency_ms": [1.2, 1.3, 1.4], "download_mb_per_s": 85.0}],
+                    "p3_p5": {"queries_per_minute": {1: 6.0, 20: 6.0}, "tunnel_back": 1.5}},
+           "baseline": {"p1": [{"ready": t, "first_result": t + 1.5, **spawn} for t in (3.1, 4.7)],
+                        "p1b_5": [14.0], "p2": [None, {"latency_ms": [1.0], "download_mb_per_s": 100.0}],
+                        "p3_p5": {"queries_per_minute": {1: 2.0, 20: 40.0}}}}
+    rows = {r["measure"]: r for r in benchlib.make_rows(raw, interval=10)}
+    assert rows["P1 POST -> ready, p50"]["ours"] == pytest.approx(2.2)
+    assert rows["P1 POST -> ready, p50"]["baseline"] == pytest.approx(3.9)
+    assert rows["P1b 5 at once: all ready"]["ours"] == 8.0 and rows["P1b 5 at once: all ready"]["met"] is False
+    assert rows["P2 kernel execute latency, p50"]["met"] is True  # 1.3 ms against 1.0 ms direct
+    # The lab's hub polls every 10 s, three times the default: the target scales with it.
+    assert rows["P3 schedd queries/min, 20 server(s)"]["target"] == "<= 6 /min"
+    assert rows["P3 schedd queries/min, 20 server(s)"]["met"] is True
+    assert rows["P5 killed tunnel -> answers"]["baseline"] is None
+    assert rows["P4 100 light servers: all ready"]["met"] is None  # not measured: not judged
+    assert {r["target"] for r in benchlib.make_rows(raw, interval=30) if r["measure"].startswith("P3")} == {
+        "<= 2 /min"}
