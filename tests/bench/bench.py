@@ -49,6 +49,8 @@ KERNEL_BENCH = (BENCH_DIR / "guest" / "kernel_bench.py").read_text()
 MEMORY_MB, LIGHT_MEMORY_MB, DISK_KB = 512, 102, 1024 * 1024
 LIGHT_ENVIRONMENT = "lab-bench-light"
 READY_TIMEOUT = 300
+# Answers to a POST after which the server may still become ready.
+ACCEPTED = (201, 202, "no answer")
 
 
 def say(message):
@@ -83,9 +85,14 @@ def servers_named(prefix, count):
 
 
 def post(side, user, name, options, posted):
-    """POST one server; its answer goes into `posted` (refusals are errors later)."""
+    """POST one server; its answer goes into `posted` (refusals are errors later).
+    A POST with no answer (a timeout) may still have started the spawn: whether
+    the server shows up decides."""
     side.started.add((user, name))
-    posted[(user, name)] = side.hub.start(user, name, options)
+    try:
+        posted[(user, name)] = side.hub.request("POST", Hub.server_path(user, name), options, timeout=60)
+    except OSError as e:
+        posted[(user, name)] = ("no answer", str(e))
 
 
 def user_servers(side, user):
@@ -110,16 +117,19 @@ def wait_ready(side, servers, t0, posted, timeout=READY_TIMEOUT, interval=0.1):
         if not waiting:
             break
         for user in users:
+            # POSTs answered before this GET: their servers are in its answer
+            # unless the hub gave up on them (a POST answered later may not be).
+            answered_before = dict(posted)
             models = user_servers(side, user)
             now = time.monotonic()
             for server in waiting:
                 if server[0] != user:
                     continue
                 model = models.get(server[1])
-                answered = posted.get(server)
+                answered = answered_before.get(server)
                 if model and model.get("ready"):
                     ready[server] = now - t0
-                elif answered and (answered[0] not in (201, 202) or model is None):
+                elif answered and (answered[0] not in ACCEPTED or model is None):
                     failed.add(server)  # refused, or the hub gave up on it
         time.sleep(interval)
     return ready
@@ -133,7 +143,7 @@ def start_all(side, servers, options):
         for server in servers:
             pool.submit(post, side, *server, options, posted)
         ready = wait_ready(side, servers, t0, posted)
-    refused = {s: a for s, a in posted.items() if a[0] not in (201, 202)}
+    refused = {s: a for s, a in posted.items() if a[0] not in ACCEPTED}
     if refused:
         server, (status, body) = next(iter(refused.items()))
         raise BenchError(f"{side.name}: {len(refused)} start(s) refused, e.g. {server}: {status} {body}")
@@ -142,7 +152,8 @@ def start_all(side, servers, options):
 
 def stop_all(side, servers, timeout=180):
     def delete(server):
-        status, body = side.hub.request("DELETE", Hub.server_path(*server), timeout=timeout)
+        # remove: the named server is deleted, not kept stopped in the hub's database.
+        status, body = side.hub.request("DELETE", Hub.server_path(*server), {"remove": True}, timeout=timeout)
         if status not in (202, 204, 404):
             raise BenchError(f"{side.name}: stopping {server} answered {status}: {body}")
     with ThreadPoolExecutor(min(max(len(servers), 1), 20)) as pool:
@@ -159,8 +170,9 @@ def stop_all(side, servers, timeout=180):
 
 
 def wait_queue_empty(lab, timeout=120):
-    """Until no job of the bench's users is in the queue (slots are free again)."""
-    constraint = " || ".join(f'Owner == "{u}"' for u in USERS)
+    """Until no job of the bench's users is idle or running (slots are free again)."""
+    owners = " || ".join(f'Owner == "{u}"' for u in USERS)
+    constraint = f"(JobStatus == 1 || JobStatus == 2) && ({owners})"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not lab.exec("hub", "condor_q", "-allusers", "-constraint", constraint, "-af", "ClusterId").stdout.split():
@@ -170,8 +182,7 @@ def wait_queue_empty(lab, timeout=120):
 
 
 def require_cpus(lab, needed):
-    cpus = benchlib.pool_cpus(lab.exec("hub", "condor_status", "-constraint", "PartitionableSlot =?= true",
-                                       "-af", "TotalSlotCpus").stdout)
+    cpus = benchlib.pool_cpus(lab.exec("hub", "condor_status", "-af", "Machine", "TotalCpus").stdout)
     if cpus < needed:
         raise BenchError(f"the pool has {cpus} CPUs, {needed} servers at once need {needed}: "
                          "raise htcondor::num_cpus of ex1 and ex2 in tests/lab/hiera")
@@ -219,8 +230,10 @@ def one_spawn(lab, side, server):
     return {"ready": ready, "first_result": ready + first, "phases": phases, "job_ad": ad_phases}
 
 
-def p1(lab, side, count, round_no):
-    return [one_spawn(lab, side, (USERS[i % len(USERS)], f"bench-p1-{round_no}-{i}")) for i in range(count)]
+def p1(lab, side, count, round_no, results):
+    """Sequential spawns into `results`, so that a failed one keeps the others."""
+    for i in range(count):
+        results.append(one_spawn(lab, side, (USERS[i % len(USERS)], f"bench-p1-{round_no}-{i}")))
 
 
 def p1b(lab, side, count):
@@ -452,7 +465,7 @@ def run(args):
             for side in (ours, theirs) if r % 2 == 0 else (theirs, ours):
                 say(f"round {r + 1}: {side.name}")
                 got = raw[side.name]
-                got.setdefault("p1", []).extend(measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r) or [])
+                measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r, got.setdefault("p1", []))
                 if not args.smoke:
                     got.setdefault("p1b_5", []).append(measure(errors, f"P1b 5 {side.name}", phase, side, p1b, 5))
                 got.setdefault("p2", []).append(measure(errors, f"P2 {side.name}", phase, side, p2, messages,
@@ -534,7 +547,11 @@ def main(argv=None):
         raise KeyboardInterrupt(f"signal {signum}")
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
-    return run(args)
+    try:
+        return run(args)
+    except (BenchError, LabError, AssertionError) as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

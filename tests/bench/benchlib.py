@@ -318,8 +318,14 @@ def unit_usage(systemctl_show):
 
 
 def pool_cpus(condor_status_output):
-    """Sum of the partitionable slots' CPUs (`condor_status -af TotalSlotCpus`)."""
-    return sum(int(v) for v in condor_status_output.split() if v.isdigit())
+    """The pool's CPUs from `condor_status -af Machine TotalCpus`: one line per
+    slot, every slot of a machine naming the machine's total."""
+    machines = {}
+    for line in condor_status_output.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1].isdigit():
+            machines[fields[0]] = int(fields[1])
+    return sum(machines.values())
 
 
 # -- the baseline hub: stock batchspawner 1.3.0 CondorSpawner ------------------

@@ -178,7 +178,9 @@ def test_unit_usage_and_pool_cpus():
         "cpu_seconds": 2.5, "memory_bytes": 104857600}
     assert benchlib.unit_usage("CPUUsageNSec=[not set]\nMemoryCurrent=[not set]\n") == {
         "cpu_seconds": None, "memory_bytes": None}
-    assert benchlib.pool_cpus("64\n64\n") == 128
+    # A partitionable slot and its dynamic slots name the same machine.
+    status = "ex1.lab.test 64\nex1.lab.test 64\nex2.lab.test 64\n"
+    assert benchlib.pool_cpus(status) == 128
 
 
 # -- the baseline hub ----------------------------------------------------------------
