@@ -432,6 +432,11 @@ def measure(errors, what, fn, *args):
 
 def run(args):
     lab = Lab()
+    # Configures what changed in the lab's Hiera (the bench's slots and light
+    # environment), and gives alice and bob the Kerberos tickets both hubs'
+    # HTCondor commands need (htcondor::user_kerberos).
+    say("labctl up")
+    lab.up()
     raw = {"ours": {}, "baseline": {}}
     events, errors = [], []
     started = time.time()
