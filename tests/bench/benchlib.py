@@ -323,8 +323,9 @@ def pool_cpus(condor_status_output):
     machines = {}
     for line in condor_status_output.splitlines():
         fields = line.split()
-        if len(fields) == 2 and fields[1].isdigit():
-            machines[fields[0]] = int(fields[1])
+        # HTCondor prints TotalCpus as a real ("64.0").
+        if len(fields) == 2 and re.fullmatch(r"[0-9]+(\.0+)?", fields[1]):
+            machines[fields[0]] = int(float(fields[1]))
     return sum(machines.values())
 
 
@@ -357,11 +358,13 @@ def baseline_config(s):
     JSON literal (valid Python for strings, numbers, lists); no text is pasted
     into code."""
     q = json.dumps
-    # should_transfer_files: the template's `ShouldTransferFiles = False` only
+    # ShouldTransferFiles: the template's `ShouldTransferFiles = False` only
     # matches workers with the hub's FILESYSTEM_DOMAIN; the lab's workers each
     # have their own (HTCondor's default, the host name), as most sites' do.
-    options = "\n".join([f"RequestDisk = {s.disk_kb}", "should_transfer_files = IF_NEEDED",
-                         "when_to_transfer_output = ON_EXIT", f'+{s.job_marker} = "baseline"'])
+    # Spelled as the template spells it, so that condor_submit takes this one
+    # (with `should_transfer_files` it kept False, measured with 23.9).
+    options = "\n".join([f"RequestDisk = {s.disk_kb}", "ShouldTransferFiles = IF_NEEDED",
+                         "WhenToTransferOutput = ON_EXIT", f'+{s.job_marker} = "baseline"'])
     return f'''# The benchmark's baseline hub: stock batchspawner 1.3.0 CondorSpawner
 # (tests/bench/README.md). Written by tests/bench; removed when the bench ends.
 

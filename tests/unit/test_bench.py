@@ -179,7 +179,8 @@ def test_unit_usage_and_pool_cpus():
     assert benchlib.unit_usage("CPUUsageNSec=[not set]\nMemoryCurrent=[not set]\n") == {
         "cpu_seconds": None, "memory_bytes": None}
     # A partitionable slot and its dynamic slots name the same machine.
-    status = "ex1.lab.test 64\nex1.lab.test 64\nex2.lab.test 64\n"
+    # (as condor_status prints it: TotalCpus is a real).
+    status = "ex1.lab.test 64.0\nex1.lab.test 64.0\nex2.lab.test 64.0\n"
     assert benchlib.pool_cpus(status) == 128
 
 
@@ -228,8 +229,8 @@ def test_baseline_config_is_stock_condorspawner_with_the_same_requests(monkeypat
     assert c.JupyterHub.services == [{"name": "bench-admin", "api_token": "t" * 64}]
     assert c.CondorSpawner.req_nprocs == "1" and c.CondorSpawner.req_memory == "512"
     options = c.CondorSpawner.req_options.splitlines()
-    assert options == ["RequestDisk = 1048576", "should_transfer_files = IF_NEEDED",
-                       "when_to_transfer_output = ON_EXIT", '+UnchainedBench = "baseline"']
+    assert options == ["RequestDisk = 1048576", "ShouldTransferFiles = IF_NEEDED",
+                       "WhenToTransferOutput = ON_EXIT", '+UnchainedBench = "baseline"']
     assert c.Spawner.cmd == ["/cvmfs/env/bin/jupyterhub-singleuser"]
     # batchspawner's own defaults stay: no exec_prefix, template or poll settings.
     assert set(c.CondorSpawner) == {"req_nprocs", "req_memory", "req_options", "batchspawner_singleuser_cmd"}
