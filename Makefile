@@ -1,6 +1,7 @@
 # The two commands of README.md, and the steps they are made of.
 #   sudo make demo   bring up the demo site and say how to reach it
 #   sudo make test   every test (what CI runs)
+#   sudo make bench  the benchmarks against stock batchspawner (about 40 minutes)
 
 LABCTL := tests/lab/labctl
 RUFF := $(or $(UNCHAINED_LAB_CACHE),/var/cache/unchained-lab)/tools/ruff-0.17.5/bin/ruff
@@ -8,9 +9,9 @@ PUPPET_FILES := $(shell find puppet -name '*.pp')
 EPP_FILES := $(shell find puppet -name '*.epp')
 STRINGS := puppet strings generate --format markdown 'site-modules/**/manifests/**/*.pp' 'site-modules/**/types/**/*.pp'
 
-.PHONY: test demo demo-down host-packages lint unit lab-test reference
+.PHONY: test demo demo-down host-packages lint unit lab-test bench-smoke bench reference
 
-test: host-packages lint unit lab-test
+test: host-packages lint unit lab-test bench-smoke
 	@echo "make test: all passed. The lab is still running; 'sudo make demo-down' stops it."
 
 demo: host-packages
@@ -54,6 +55,14 @@ unit:
 # (another python3 earlier on PATH may lack them).
 lab-test:
 	/usr/bin/python3 -m pytest tests/lab
+
+# The benchmarks against stock batchspawner (tests/bench/README.md): the short
+# version in every test run, so that the harness cannot rot; the full one on its own.
+bench-smoke:
+	/usr/bin/python3 tests/bench/bench.py --smoke --out tests/artifacts/bench-smoke
+
+bench: host-packages
+	/usr/bin/python3 tests/bench/bench.py
 
 # puppet/REFERENCE.md, from the puppet-strings comments of our classes.
 reference:
