@@ -283,7 +283,9 @@ def answers(hub, user, name, timeout=1):
 
 
 def tunnel_pids(lab, user, port):
-    return lab.exec("hub", "pgrep", "-u", user, "-f", "--", f"-L 127.0.0.1:{port}:").stdout.split()
+    """The server's ssh (its forward's directory is named after the port)."""
+    pattern = f"ssh .* -L [^ ]*/unchained-tunnel-{port}-.*"
+    return lab.exec("hub", "pgrep", "-u", user, "-x", "-f", "--", pattern).stdout.split()
 
 
 def test_killed_tunnel_comes_back_and_session_survives(lab, hub, servers):
@@ -293,7 +295,7 @@ def test_killed_tunnel_comes_back_and_session_survives(lab, hub, servers):
     bystander = tunnel_pids(lab, "bob", job_of(hub, "bob", "bystander")["tunnel_port"])
     status, kernel = hub.user_api("alice", "api/kernels", "tunnel", method="POST", body={"name": "python3"})
     assert status == 201, (status, kernel)
-    pids = lab.exec("hub", "pgrep", "-u", "alice", "-f", "--", f"-L 127.0.0.1:{state['tunnel_port']}:").stdout.split()
+    pids = tunnel_pids(lab, "alice", state["tunnel_port"])
     assert len(pids) == 1, pids
     lab.exec("hub", "kill", "-9", pids[0])
     t0 = time.monotonic()
@@ -312,7 +314,7 @@ def test_killed_tunnel_comes_back_and_session_survives(lab, hub, servers):
 def test_hung_tunnel_is_replaced(lab, hub, servers):
     spawn(hub, servers, "alice", "hung")
     state = job_of(hub, "alice", "hung")
-    pids = lab.exec("hub", "pgrep", "-u", "alice", "-f", "--", f"-L 127.0.0.1:{state['tunnel_port']}:").stdout.split()
+    pids = tunnel_pids(lab, "alice", state["tunnel_port"])
     assert len(pids) == 1, pids
     lab.exec("hub", "kill", "-STOP", pids[0])
     t0 = time.monotonic()
