@@ -112,7 +112,8 @@ def light_server_on_workers(lab, source):
     try:
         for host in config.EXECUTE_HOSTS:
             lab.exec(host.name, "mkdir", "-p", "-m", "0755", LIGHT_DIR)
-            write_file(lab, host.name, LIGHT_SERVER, source.read_text(), "0644")
+            # Executable: batchspawner-singleuser finds its command with shutil.which.
+            write_file(lab, host.name, LIGHT_SERVER, source.read_text(), "0755")
         yield LIGHT_SERVER
     finally:
         for host in config.EXECUTE_HOSTS:

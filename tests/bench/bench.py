@@ -236,11 +236,15 @@ def p1(lab, side, count, round_no, results):
         results.append(one_spawn(lab, side, (USERS[i % len(USERS)], f"bench-p1-{round_no}-{i}")))
 
 
-def p1b(lab, side, count):
+def p1b(lab, side, count, cpu_busy):
+    """Seconds until all `count` servers POSTed at once are ready; how busy the
+    machine's CPUs were meanwhile goes into `cpu_busy`."""
     require_cpus(lab, count)
     servers = servers_named(f"bench-p1b{count}-", count)
     try:
+        stat = Path("/proc/stat").read_text()
         ready = start_all(side, servers, side.options)
+        cpu_busy.append(benchlib.cpu_busy(stat, Path("/proc/stat").read_text()))
     finally:
         stop_all(side, servers)
         wait_queue_empty(lab)
@@ -285,9 +289,56 @@ def schedd_commands_during(lab, seconds):
     return benchlib.schedd_commands(text)
 
 
+OURS_DROP_IN = f"/run/systemd/system/{OURS_UNIT}.service.d/unchained-bench.conf"
+
+
+def wait_hub_answers(side, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if side.hub.request("GET", "/hub/api/")[0] == 200:
+                return
+        time.sleep(0.2)
+    raise BenchError(f"{side.name}: the hub did not answer within {timeout} s of its restart")
+
+
+@contextlib.contextmanager
+def default_status_interval(lab, side):
+    """Our hub with the spawner's default status_interval (the lab's Hiera
+    sets 10 s), by a runtime drop-in that adds it to the unit's command line;
+    removed again, and the hub restarted as the lab has it, at the end."""
+    if side.name != "ours":
+        yield
+        return
+    exec_start = lab.exec("hub", "sed", "-n", "s/^ExecStart=//p", f"/etc/systemd/system/{OURS_UNIT}.service")
+    command = exec_start.stdout.strip()
+    if not command:
+        raise BenchError(f"no ExecStart in {OURS_UNIT}.service on hub")
+    lab.exec("hub", "mkdir", "-p", os.path.dirname(OURS_DROP_IN))
+    baseline.write_file(lab, "hub", OURS_DROP_IN, f"[Service]\nExecStart=\nExecStart={command} "
+                        f"--UnchainedSpawner.status_interval={benchlib.DEFAULT_STATUS_INTERVAL}\n", "0644")
+    try:
+        lab.exec("hub", "systemctl", "daemon-reload")
+        lab.exec("hub", "systemctl", "restart", OURS_UNIT)
+        wait_hub_answers(side)
+        say(f"ours: status_interval {benchlib.DEFAULT_STATUS_INTERVAL} s (the default) for P3 and P5")
+        yield
+    finally:
+        lab.exec("hub", "rm", "-rf", os.path.dirname(OURS_DROP_IN))
+        lab.exec("hub", "systemctl", "daemon-reload")
+        lab.exec("hub", "systemctl", "restart", OURS_UNIT)
+        wait_hub_answers(side)
+
+
 def p3_and_p5(lab, side, levels, window, restart, tunnel_kill):
     """Queries per minute with each number of servers running (started step by
-    step), then the hub restart with the most of them, then a killed tunnel."""
+    step), then the hub restart with the most of them, then a killed tunnel;
+    ours at the default status_interval, for which P3's target is stated."""
+    with default_status_interval(lab, side):
+        return queries_and_recovery(lab, side, levels, window, restart, tunnel_kill)
+
+
+def queries_and_recovery(lab, side, levels, window, restart, tunnel_kill):
     results = {"queries_per_minute": {}, "all_commands_per_minute": {}}
     require_cpus(lab, max(levels))
     servers = servers_named("bench-p3-", max(levels))
@@ -337,7 +388,8 @@ def kill_tunnel(lab, side, server):
     if not answers(side, server):
         raise BenchError(f"{server} does not answer before its tunnel is killed")
     port = int(((user_servers(side, server[0]).get(server[1]) or {}).get("state") or {}).get("tunnel_port", 0))
-    pids = lab.exec("hub", "pgrep", "-u", server[0], "-f", "--", f"-L 127.0.0.1:{port}:").stdout.split()
+    pids = lab.exec("hub", "pgrep", "-u", server[0], "-x", "-f", "--",
+                    f"ssh .* -L [^ ]*/unchained-tunnel-{port}-.*").stdout.split()
     if not port or not pids:
         raise BenchError(f"no tunnel process found for {server} (port {port})")
     lab.exec("hub", "kill", "-KILL", *pids)
@@ -351,23 +403,24 @@ def kill_tunnel(lab, side, server):
 
 # -- P4: 100 light servers at once ----------------------------------------------
 
-def unit_usage(lab, unit):
-    return benchlib.unit_usage(lab.exec("hub", "systemctl", "show", unit, "-p", "CPUUsageNSec",
-                                        "-p", "MemoryCurrent").stdout)
+def unit_cpu_seconds(lab, unit):
+    return benchlib.unit_cpu_seconds(lab.exec("hub", "systemctl", "show", unit, "-p", "CPUUsageNSec").stdout)
+
+
+def unit_rss_bytes(lab, unit):
+    return benchlib.unit_rss_bytes(lab.exec("hub", "ps", "-e", "-o", "unit=,rss=").stdout, f"{unit}.service")
 
 
 def p4(lab, side, count):
     require_cpus(lab, count)
     servers = servers_named(baseline.LIGHT_PREFIX, count)
-    before = unit_usage(lab, side.unit)
-    peak = [before["memory_bytes"]]
+    cpu_before = unit_cpu_seconds(lab, side.unit)
+    peak = [unit_rss_bytes(lab, side.unit)]
     done = threading.Event()
 
     def sample_memory():
         while not done.wait(1):
-            m = unit_usage(lab, side.unit)["memory_bytes"]
-            if m is not None and (peak[0] is None or m > peak[0]):
-                peak[0] = m
+            peak[0] = max(peak[0], unit_rss_bytes(lab, side.unit))
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
     try:
@@ -375,25 +428,17 @@ def p4(lab, side, count):
     finally:
         done.set()
         sampler.join()
-        after = unit_usage(lab, side.unit)
+        cpu_after = unit_cpu_seconds(lab, side.unit)
         stop_all(side, servers, timeout=600)
         wait_queue_empty(lab, timeout=300)
     times = [t for t in ready.values() if t is not None]
-    cpu_before, cpu_after = before["cpu_seconds"], after["cpu_seconds"]
     cpu = None if None in (cpu_before, cpu_after) else cpu_after - cpu_before
     return {"all_ready": max(times) if len(times) == count else None, "lost": count - len(times),
             "ready_times": sorted(times), "hub_cpu_seconds": cpu,
-            "hub_peak_memory_mb": None if peak[0] is None else peak[0] / 2**20}
+            "hub_peak_memory_mb": peak[0] / 2**20}
 
 
 # -- the run ------------------------------------------------------------------------
-
-def lab_status_interval():
-    """The lab hub's status_interval (its Hiera), which P3's target depends on."""
-    text = (LAB_DIR / "hiera" / "nodes" / "hub.lab.test.yaml").read_text()
-    match = re.search(r"^\s+status_interval:\s*(\d+)", text, re.M)
-    return int(match.group(1)) if match else benchlib.DEFAULT_STATUS_INTERVAL
-
 
 def machine():
     meminfo = Path("/proc/meminfo").read_text()
@@ -472,24 +517,26 @@ def run(args):
                 got = raw[side.name]
                 measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r, got.setdefault("p1", []))
                 if not args.smoke:
-                    got.setdefault("p1b_5", []).append(measure(errors, f"P1b 5 {side.name}", phase, side, p1b, 5))
+                    got.setdefault("p1b_5", []).append(measure(errors, f"P1b 5 {side.name}", phase, side, p1b, 5,
+                                                               got.setdefault("p1b_cpu_busy", [])))
                 got.setdefault("p2", []).append(measure(errors, f"P2 {side.name}", phase, side, p2, messages,
                                                         download))
         for side in (ours, theirs):
             say(f"scale and recovery: {side.name}")
             got = raw[side.name]
             if not args.smoke:
-                got["p1b_20"] = measure(errors, f"P1b 20 {side.name}", phase, side, p1b, 20)
+                got["p1b_20"] = measure(errors, f"P1b 20 {side.name}", phase, side, p1b, 20,
+                                        got.setdefault("p1b_cpu_busy", []))
             got["p3_p5"] = measure(errors, f"P3/P5 {side.name}", phase, side, p3_and_p5, levels, window,
                                    not args.smoke, True)
             if not args.smoke:
                 got["p4"] = measure(errors, f"P4 {side.name}", phase, side, p4, 100)
 
-    interval = lab_status_interval()
-    rows = benchlib.make_rows(raw, interval)
+    rows = benchlib.make_rows(raw)
     meta = {"command": " ".join(["tests/bench/bench.py", *sys.argv[1:]]), "smoke": args.smoke,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "seconds": round(time.time() - started), "machine": machine(), "lab_status_interval": interval,
+            "seconds": round(time.time() - started), "machine": machine(),
+            "ours_status_interval_p3_p5": benchlib.DEFAULT_STATUS_INTERVAL,
             "errors": errors,
             "ours": {"environment": "lab-no-image", "firewall": "closed (checked before each measurement)"},
             "baseline": {"spawner": "batchspawner.CondorSpawner 1.3.0", "unit": baseline.UNIT,

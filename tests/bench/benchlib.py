@@ -89,13 +89,13 @@ def row(measure, unit, ours, baseline, target=None, note=""):
             "met": target.met(ours, baseline) if target else None, "note": note}
 
 
-# The spawner's default status_interval, for which P3's target is stated.
+# The spawner's default status_interval: P3 measures ours with it, since the
+# issue's target (2 queries per minute) is stated for it.
 DEFAULT_STATUS_INTERVAL = 30
 
 
-def make_rows(raw, interval):
-    """The table's rows from a run's raw samples (bench.py). `interval` is the
-    lab hub's status_interval: P3's target (2/min) assumes the default."""
+def make_rows(raw):
+    """The table's rows from a run's raw samples (bench.py)."""
     def both(get):
         return tuple(get(raw[name]) for name in ("ours", "baseline"))
 
@@ -114,7 +114,6 @@ def make_rows(raw, interval):
     def p4(key):
         return lambda got: (got.get("p4") or {}).get(key)
 
-    query_limit = 2 * DEFAULT_STATUS_INTERVAL / interval
     rows = [
         row("P1 POST -> ready, p50", "s", *both(spawn_pct("ready", 50)), Target("at_most", 2.5)),
         row("P1 POST -> ready, p95", "s", *both(spawn_pct("ready", 95)), Target("at_most", 3.5)),
@@ -123,16 +122,18 @@ def make_rows(raw, interval):
         row("P1b 5 at once: all ready", "s", *both(lambda g: median_or_none(g.get("p1b_5", []))),
             Target("ratio_at_most", 0.5)),
         row("P1b 20 at once: all ready", "s", *both(lambda g: g.get("p1b_20")), Target("ratio_at_most", 0.5)),
+        row("P1b machine CPU busy while starting", "%",
+            *both(lambda g: median_or_none([100 * b for b in g.get("p1b_cpu_busy", []) if b is not None]))),
         row("P2 kernel execute latency, p50", "ms", *both(p2_median(lambda x: percentile(x["latency_ms"], 50))),
             Target("added_at_most", 0.5), note="baseline = the direct path (proxy straight to the worker, no tunnel)"),
         row("P2 100 MB download", "MB/s", *both(p2_median(lambda x: x["download_mb_per_s"])),
             Target("ratio_at_least", 0.8)),
     ]
     for level in (1, 5, 20):
-        note = (f"target 2/min at status_interval {DEFAULT_STATUS_INTERVAL} s; the lab's hub polls every "
-                f"{interval} s" if level == 1 else "")
+        note = (f"ours at the default status_interval, {DEFAULT_STATUS_INTERVAL} s (the lab's hub: 10 s)"
+                if level == 1 else "")
         rows.append(row(f"P3 schedd queries/min, {level} server(s)", "/min", *both(p3(level)),
-                        Target("at_most", query_limit), note=note))
+                        Target("at_most", 2), note=note))
     rows += [
         row("P4 100 light servers: all ready", "s", *both(p4("all_ready")), Target("at_most", 90)),
         row("P4 servers lost", "", *both(p4("lost")), Target("at_most", 0)),
@@ -305,16 +306,35 @@ def median_phases(spawns):
 # -- probing the lab: parsers of small command outputs ------------------------
 
 
-def unit_usage(systemctl_show):
-    """CPU seconds and memory bytes from `systemctl show -p CPUUsageNSec -p
-    MemoryCurrent`; None where systemd has no accounting ("[not set]")."""
-    values = dict(line.split("=", 1) for line in systemctl_show.splitlines() if "=" in line)
+def cpu_busy(stat_before, stat_after):
+    """Fraction of this machine's CPU time spent busy between two readings of
+    /proc/stat (its first line; the lab's hosts share this kernel)."""
+    def times(stat):
+        fields = [int(x) for x in stat.splitlines()[0].split()[1:9]]
+        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+    total = times(stat_after)[0] - times(stat_before)[0]
+    idle = times(stat_after)[1] - times(stat_before)[1]
+    return None if total <= 0 else 1 - idle / total
 
-    def number(key):
-        v = values.get(key, "")
-        return int(v) if v.isdigit() else None
-    nsec = number("CPUUsageNSec")
-    return {"cpu_seconds": None if nsec is None else nsec / 1e9, "memory_bytes": number("MemoryCurrent")}
+
+def unit_cpu_seconds(systemctl_show):
+    """CPU seconds from `systemctl show -p CPUUsageNSec`; None where systemd
+    has no CPU accounting ("[not set]")."""
+    value = systemctl_show.strip().partition("=")[2]
+    return int(value) / 1e9 if value.isdigit() else None
+
+
+def unit_rss_bytes(ps_output, unit):
+    """Resident memory of a unit's processes, summed, from `ps -e -o
+    unit=,rss=` (KiB). systemd's MemoryCurrent would be better but is not
+    reported where the memory controller is not delegated (the lab's nspawn
+    hosts on cgroup v1); the sum counts shared pages once per process."""
+    total = 0
+    for line in ps_output.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == unit and fields[1].isdigit():
+            total += int(fields[1]) * 1024
+    return total
 
 
 def pool_cpus(condor_status_output):
