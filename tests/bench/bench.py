@@ -135,18 +135,21 @@ def wait_ready(side, servers, t0, posted, timeout=READY_TIMEOUT, interval=0.1):
     return ready
 
 
-def start_all(side, servers, options):
-    """POST all at once; seconds from the first POST until each is ready (None: lost)."""
+def start_all(side, servers, options, refused=None):
+    """POST all at once; seconds from the first POST until each is ready (None: lost).
+    A refused POST is an error, unless `refused` (a dict) is given to collect them."""
     posted = {}
     t0 = time.monotonic()
     with ThreadPoolExecutor(min(len(servers), 100)) as pool:
         for server in servers:
             pool.submit(post, side, *server, options, posted)
         ready = wait_ready(side, servers, t0, posted)
-    refused = {s: a for s, a in posted.items() if a[0] not in ACCEPTED}
-    if refused:
-        server, (status, body) = next(iter(refused.items()))
-        raise BenchError(f"{side.name}: {len(refused)} start(s) refused, e.g. {server}: {status} {body}")
+    bad = {s: a for s, a in posted.items() if a[0] not in ACCEPTED}
+    if bad and refused is None:
+        server, (status, body) = next(iter(bad.items()))
+        raise BenchError(f"{side.name}: {len(bad)} start(s) refused, e.g. {server}: {status} {body}")
+    if refused is not None:
+        refused.update(bad)
     return ready
 
 
@@ -424,7 +427,9 @@ def p4(lab, side, count):
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
     try:
-        ready = start_all(side, servers, side.light_options)
+        # A server the hub refused (an error answer) is lost like any other.
+        refused = {}
+        ready = start_all(side, servers, side.light_options, refused)
     finally:
         done.set()
         sampler.join()
@@ -434,6 +439,7 @@ def p4(lab, side, count):
     times = [t for t in ready.values() if t is not None]
     cpu = None if None in (cpu_before, cpu_after) else cpu_after - cpu_before
     return {"all_ready": max(times) if len(times) == count else None, "lost": count - len(times),
+            "refused": len(refused), "refusals": [f"{s}: {a[0]} {a[1]}" for s, a in list(refused.items())[:3]],
             "ready_times": sorted(times), "hub_cpu_seconds": cpu,
             "hub_peak_memory_mb": peak[0] / 2**20}
 
@@ -571,6 +577,10 @@ def write_outputs(out, rows, raw, meta, events):
         print(f"spawn breakdown ({name}, medians): {phases}")
         ad = ", ".join(f"{p} {'-' if s is None else f'{s:.1f}'} s" for p, s in raw["job_ad_breakdown"][name])
         print(f"  from the job ads: {ad}")
+    for name in ("ours", "baseline"):
+        p4_result = raw[name].get("p4") or {}
+        if p4_result.get("refused"):
+            print(f"P4 {name}: the hub refused {p4_result['refused']} start(s), e.g. {p4_result['refusals'][0]}")
     print(f"firewall: {'; '.join(e['event'] for e in events) or 'never opened'}")
     for error in meta["errors"]:
         print(f"FAILED: {error}")
