@@ -154,11 +154,20 @@ def start_all(side, servers, options, refused=None):
 
 
 def stop_all(side, servers, timeout=180):
+    deadline = time.monotonic() + timeout
+
     def delete(server):
-        # remove: the named server is deleted, not kept stopped in the hub's database.
-        status, body = side.hub.request("DELETE", Hub.server_path(*server), {"remove": True}, timeout=timeout)
-        if status not in (202, 204, 404):
-            raise BenchError(f"{side.name}: stopping {server} answered {status}: {body}")
+        # A server still starting cannot be stopped yet: JupyterHub refuses
+        # (400 "pending spawn"; 500 when the request races the spawn), so ask
+        # again until the spawn has ended one way or the other.
+        while True:
+            # remove: the named server is deleted, not kept stopped in the hub's database.
+            status, body = side.hub.request("DELETE", Hub.server_path(*server), {"remove": True}, timeout=timeout)
+            if status in (202, 204, 404):
+                return
+            if time.monotonic() > deadline:
+                raise BenchError(f"{side.name}: stopping {server} answered {status}: {body}")
+            time.sleep(1)
     with ThreadPoolExecutor(min(max(len(servers), 1), 20)) as pool:
         list(pool.map(delete, servers))
     deadline = time.monotonic() + timeout
@@ -239,19 +248,20 @@ def p1(lab, side, count, round_no, results):
         results.append(one_spawn(lab, side, (USERS[i % len(USERS)], f"bench-p1-{round_no}-{i}")))
 
 
-def p1b(lab, side, count, cpu_busy):
-    """Seconds until all `count` servers POSTed at once are ready; how busy the
-    machine's CPUs were meanwhile goes into `cpu_busy`."""
+def p1b(lab, side, count, stats):
+    """Seconds until all `count` servers POSTed at once are ready; into `stats`:
+    how busy the machine's CPUs were meanwhile, and how many were lost."""
     require_cpus(lab, count)
     servers = servers_named(f"bench-p1b{count}-", count)
     try:
         stat = Path("/proc/stat").read_text()
         ready = start_all(side, servers, side.options)
-        cpu_busy.append(benchlib.cpu_busy(stat, Path("/proc/stat").read_text()))
+        stats.setdefault("cpu_busy", []).append(benchlib.cpu_busy(stat, Path("/proc/stat").read_text()))
     finally:
         stop_all(side, servers)
         wait_queue_empty(lab)
     lost = [s for s, t in ready.items() if t is None]
+    stats.setdefault(f"lost_{count}", []).append(len(lost))
     if lost:
         raise BenchError(f"{side.name}: {len(lost)} of {count} servers never got ready")
     return max(ready.values())
@@ -434,12 +444,20 @@ def p4(lab, side, count):
         done.set()
         sampler.join()
         cpu_after = unit_cpu_seconds(lab, side.unit)
-        stop_all(side, servers, timeout=600)
-        wait_queue_empty(lab, timeout=300)
+        # What was measured stands even if stopping fails (reported, and the
+        # run's clean-up tries again).
+        stop_error = None
+        try:
+            stop_all(side, servers, timeout=600)
+            wait_queue_empty(lab, timeout=300)
+        except BenchError as e:
+            say(f"FAILED stopping P4's servers: {e}")
+            stop_error = str(e)
     times = [t for t in ready.values() if t is not None]
     cpu = None if None in (cpu_before, cpu_after) else cpu_after - cpu_before
     return {"all_ready": max(times) if len(times) == count else None, "lost": count - len(times),
             "refused": len(refused), "refusals": [f"{s}: {a[0]} {a[1]}" for s, a in list(refused.items())[:3]],
+            "stop_error": stop_error,
             "ready_times": sorted(times), "hub_cpu_seconds": cpu,
             "hub_peak_memory_mb": peak[0] / 2**20}
 
@@ -524,7 +542,7 @@ def run(args):
                 measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r, got.setdefault("p1", []))
                 if not args.smoke:
                     got.setdefault("p1b_5", []).append(measure(errors, f"P1b 5 {side.name}", phase, side, p1b, 5,
-                                                               got.setdefault("p1b_cpu_busy", [])))
+                                                               got.setdefault("p1b_stats", {})))
                 got.setdefault("p2", []).append(measure(errors, f"P2 {side.name}", phase, side, p2, messages,
                                                         download))
         for side in (ours, theirs):
@@ -532,11 +550,13 @@ def run(args):
             got = raw[side.name]
             if not args.smoke:
                 got["p1b_20"] = measure(errors, f"P1b 20 {side.name}", phase, side, p1b, 20,
-                                        got.setdefault("p1b_cpu_busy", []))
+                                        got.setdefault("p1b_stats", {}))
             got["p3_p5"] = measure(errors, f"P3/P5 {side.name}", phase, side, p3_and_p5, levels, window,
                                    not args.smoke, True)
             if not args.smoke:
                 got["p4"] = measure(errors, f"P4 {side.name}", phase, side, p4, 100)
+                if (got["p4"] or {}).get("stop_error"):
+                    errors.append(f"P4 {side.name}, stopping: {got['p4']['stop_error']}")
 
     rows = benchlib.make_rows(raw)
     meta = {"command": " ".join(["tests/bench/bench.py", *sys.argv[1:]]), "smoke": args.smoke,

@@ -105,6 +105,12 @@ def make_rows(raw):
     def p2_median(get):
         return lambda got: median_or_none([get(x) for x in got.get("p2", []) if x])
 
+    def p1b_stat(key, combine):
+        def get(got):
+            values = (got.get("p1b_stats") or {}).get(key)
+            return combine(values) if values else None
+        return get
+
     def p3(level):
         return lambda got: ((got.get("p3_p5") or {}).get("queries_per_minute") or {}).get(level)
 
@@ -122,8 +128,10 @@ def make_rows(raw):
         row("P1b 5 at once: all ready", "s", *both(lambda g: median_or_none(g.get("p1b_5", []))),
             Target("ratio_at_most", 0.5)),
         row("P1b 20 at once: all ready", "s", *both(lambda g: g.get("p1b_20")), Target("ratio_at_most", 0.5)),
+        row("P1b 5 at once: lost, all rounds", "", *both(p1b_stat("lost_5", sum))),
+        row("P1b 20 at once: lost", "", *both(p1b_stat("lost_20", sum))),
         row("P1b machine CPU busy while starting", "%",
-            *both(lambda g: median_or_none([100 * b for b in g.get("p1b_cpu_busy", []) if b is not None]))),
+            *both(p1b_stat("cpu_busy", lambda busy: median_or_none([100 * b for b in busy if b is not None])))),
         row("P2 kernel execute latency, p50", "ms", *both(p2_median(lambda x: percentile(x["latency_ms"], 50))),
             Target("added_at_most", 0.5), note="baseline = the direct path (proxy straight to the worker, no tunnel)"),
         row("P2 100 MB download", "MB/s", *both(p2_median(lambda x: x["download_mb_per_s"])),
@@ -138,7 +146,7 @@ def make_rows(raw):
         row("P4 100 light servers: all ready", "s", *both(p4("all_ready")), Target("at_most", 90)),
         row("P4 servers lost", "", *both(p4("lost")), Target("at_most", 0)),
         row("P4 hub CPU time", "s", *both(p4("hub_cpu_seconds"))),
-        row("P4 hub peak memory", "MB", *both(p4("hub_peak_memory_mb"))),
+        row("P4 hub peak memory (RSS summed)", "MB", *both(p4("hub_peak_memory_mb"))),
         row("P5 killed tunnel -> answers", "s", *both(p5("tunnel_back")), Target("at_most", 3),
             note="the baseline has no tunnel"),
         row("P5 hub restart -> 20 servers answer", "s", *both(p5("restart_all_answer")), Target("at_most", 10)),

@@ -365,6 +365,7 @@ def test_rows_of_a_run_compare_like_with_like():
     spawn = {"phases": [], "job_ad": {}}
     raw = {"ours": {"p1": [{"ready": t, "first_result": t + 1, **spawn} for t in (2.0, 2.2, 2.4)],
                     "p1b_5": [7.0, None, 9.0],  # a failed round counts for nothing
+                    "p1b_stats": {"lost_5": [0, 2, 0], "cpu_busy": [0.9, None, 0.8]},
                     "p2": [{"latency_ms": [1.2, 1.3, 1.4], "download_mb_per_s": 85.0}],
                     "p3_p5": {"queries_per_minute": {1: 6.0, 20: 6.0}, "tunnel_back": 1.5}},
            "baseline": {"p1": [{"ready": t, "first_result": t + 1.5, **spawn} for t in (3.1, 4.7)],
@@ -374,6 +375,9 @@ def test_rows_of_a_run_compare_like_with_like():
     assert rows["P1 POST -> ready, p50"]["ours"] == pytest.approx(2.2)
     assert rows["P1 POST -> ready, p50"]["baseline"] == pytest.approx(3.9)
     assert rows["P1b 5 at once: all ready"]["ours"] == 8.0 and rows["P1b 5 at once: all ready"]["met"] is False
+    assert rows["P1b 5 at once: lost, all rounds"]["ours"] == 2
+    assert rows["P1b 20 at once: lost"]["ours"] is None  # not measured
+    assert rows["P1b machine CPU busy while starting"]["ours"] == pytest.approx(85)
     assert rows["P2 kernel execute latency, p50"]["met"] is True  # 1.3 ms against 1.0 ms direct
     # The target, whatever the number of servers.
     assert rows["P3 schedd queries/min, 20 server(s)"]["target"] == "<= 2 /min"
