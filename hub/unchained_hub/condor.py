@@ -46,6 +46,20 @@ class Result:
     stderr: str
 
 
+# How many of the users' HTCondor commands the hub runs at once. Each one
+# authenticates to the schedd (Kerberos with htcondor::user_kerberos), which
+# serves them one at a time: 100 servers started at once on the lab made
+# some 400 such commands within seconds, and the schedd failed dozens of them
+# past their authentication deadline. Queued here, they all get through.
+SCHEDD_COMMANDS_AT_ONCE = 8
+_schedd_commands = asyncio.Semaphore(SCHEDD_COMMANDS_AT_ONCE)
+
+
+def schedd_command_slot():
+    """Hold one of the hub's slots for a user's HTCondor command (`async with`)."""
+    return _schedd_commands
+
+
 async def run(argv, stdin=None, timeout=60):
     """Run argv, feed it stdin (text), and return its `Result`."""
     proc = await asyncio.create_subprocess_exec(
@@ -81,8 +95,12 @@ class UserCondor:
         path = program if program.startswith("/") else f"{self.bin_dir}/{program}"
         return [*self._prefix, path, *args]
 
-    async def _call(self, program, *args, stdin=None, timeout=60):
-        result = await self.runner(self._argv(program, *args), stdin=stdin, timeout=timeout)
+    async def _call(self, program, *args, stdin=None, timeout=60, schedd=True):
+        if schedd:
+            async with schedd_command_slot():
+                result = await self.runner(self._argv(program, *args), stdin=stdin, timeout=timeout)
+        else:
+            result = await self.runner(self._argv(program, *args), stdin=stdin, timeout=timeout)
         if result.returncode != 0:
             name = program.rsplit('/', 1)[-1]
             if KERBEROS_REFUSED in result.stderr:
@@ -95,7 +113,7 @@ class UserCondor:
 
     async def prepare(self, *directories):
         """Create the user's directories the job needs (0700), as the user."""
-        await self._call("/usr/bin/mkdir", "-p", "-m", "0700", "--", *directories)
+        await self._call("/usr/bin/mkdir", "-p", "-m", "0700", "--", *directories, schedd=False)
 
     async def fetch_token(self):
         """An IDTOKEN for the user, which condor_ssh_to_job needs to ask the

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 
+from .condor import schedd_command_slot
 from .submit import safe
 
 SSH_OPTIONS = (
@@ -108,10 +109,12 @@ class Tunnel:
             str(int(self.port)), safe(self.socket_path, "socket path")])
         deadline = time.monotonic() + self.connect_timeout
         while True:
-            self._proc = await asyncio.create_subprocess_exec(
-                *argv, cwd="/", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True)
-            error = await self._wait_listening(self._proc)
+            # condor_ssh_to_job talks to the schedd until the forward is up.
+            async with schedd_command_slot():
+                self._proc = await asyncio.create_subprocess_exec(
+                    *argv, cwd="/", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE, start_new_session=True)
+                error = await self._wait_listening(self._proc)
             if error is None:
                 return
             if time.monotonic() > deadline:

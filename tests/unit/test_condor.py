@@ -122,3 +122,47 @@ Step    Matched  Condition
 def test_why_idle_names_the_unmet_condition():
     why = run(condor.why_idle(4, runner=Transcript(Result(0, ANALYSIS, ""))))
     assert why == "no machine in the pool satisfies TARGET.Memory >= RequestMemory"
+
+
+@pytest.fixture
+def fresh_slots(monkeypatch):
+    # The hub has one event loop; each test here has its own.
+    monkeypatch.setattr(condor, "_schedd_commands", asyncio.Semaphore(condor.SCHEDD_COMMANDS_AT_ONCE))
+
+
+def test_users_commands_reach_the_schedd_a_few_at_a_time(fresh_slots):
+    active, most, programs = 0, 0, []
+
+    async def slow(argv, stdin=None, timeout=60):
+        nonlocal active, most
+        programs.append(argv[6])
+        active += 1
+        most = max(most, active)
+        await asyncio.sleep(0.01)
+        active -= 1
+        return Result(0, "", "")
+
+    async def many():
+        users = [UserCondor(f"user{i}", runner=slow) for i in range(40)]
+        await asyncio.gather(*(u.ssh_to_job(7, "x", "receive") for u in users))
+        return most
+
+    assert run(many()) == condor.SCHEDD_COMMANDS_AT_ONCE
+    assert len(programs) == 40
+
+
+def test_directories_are_made_without_waiting_for_the_schedd(fresh_slots):
+    async def blocked():
+        async with condor.schedd_command_slot():
+            # All slots taken would not hold up mkdir, which does not reach the schedd.
+            for _ in range(condor.SCHEDD_COMMANDS_AT_ONCE - 1):
+                await condor.schedd_command_slot().acquire()
+            try:
+                t = Transcript(Result(0, "", ""))
+                await asyncio.wait_for(UserCondor("alice", runner=t).prepare("/home/alice/jupyter"), 1)
+                return t.calls[0][0][6]
+            finally:
+                for _ in range(condor.SCHEDD_COMMANDS_AT_ONCE - 1):
+                    condor.schedd_command_slot().release()
+
+    assert run(blocked()) == "/usr/bin/mkdir"
