@@ -13,7 +13,7 @@ import asyncio
 from jupyterhub.auth import PAMAuthenticator
 from traitlets import Float, Unicode
 
-from .submit import USERNAME
+from .contract import is_username
 
 
 class KerberosPAMAuthenticator(PAMAuthenticator):
@@ -25,7 +25,7 @@ class KerberosPAMAuthenticator(PAMAuthenticator):
         name = username["name"] if isinstance(username, dict) else username
         if name is None:
             return None
-        if not USERNAME.match(name):
+        if not is_username(name):
             self.log.warning("Login of %r refused: not a name the hub acts for", name)
             return None
         error = await self._kinit(name, data["password"])

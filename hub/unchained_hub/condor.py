@@ -10,16 +10,15 @@ tests can record the exact commands and feed back HTCondor's answers.
 """
 
 import asyncio
+import contextlib
 import json
 import re
 from dataclasses import dataclass
 
-from .submit import USERNAME
+from .contract import TOKEN_NAME, is_username
 
 JOB_ID = re.compile(r"^([0-9]+)\.0$")
 SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
-# A socket path the job may report: inside an HTCondor scratch directory.
-SOCKET_PATH = re.compile(r"^/[A-Za-z0-9_./-]{1,90}/\.unchained/jupyter\.sock$")
 QUERY_ATTRIBUTES = ("ClusterId", "Owner", "JobStatus", "RemoteHost", "HoldReason", "HoldReasonCode",
                     "HoldReasonSubCode", "NumJobStarts", "QDate", "EnteredCurrentStatus",
                     "JobCurrentStartDate", "UnchainedRuntime")
@@ -84,7 +83,7 @@ class UserCondor:
     """The HTCondor commands the hub runs as one user."""
 
     def __init__(self, user, *, bin_dir="/usr/bin", sudo="/usr/bin/sudo", runner=run):
-        if not USERNAME.match(user):
+        if not is_username(user):
             raise CondorError(f"user name {user!r} is not a valid system user name")
         self.user = user
         self.bin_dir = bin_dir
@@ -96,10 +95,7 @@ class UserCondor:
         return [*self._prefix, path, *args]
 
     async def _call(self, program, *args, stdin=None, timeout=60, schedd=True):
-        if schedd:
-            async with schedd_command_slot():
-                result = await self.runner(self._argv(program, *args), stdin=stdin, timeout=timeout)
-        else:
+        async with (schedd_command_slot() if schedd else contextlib.nullcontext()):
             result = await self.runner(self._argv(program, *args), stdin=stdin, timeout=timeout)
         if result.returncode != 0:
             name = program.rsplit('/', 1)[-1]
@@ -118,7 +114,7 @@ class UserCondor:
     async def fetch_token(self):
         """An IDTOKEN for the user, which condor_ssh_to_job needs to ask the
         central manager's connection broker to reach the job's worker."""
-        await self._call("condor_token_fetch", "-token", "unchained-hub", timeout=30)
+        await self._call("condor_token_fetch", "-token", TOKEN_NAME, timeout=30)
 
     async def submit(self, description):
         out = await self._call("condor_submit", "-terse", stdin=description, timeout=60)
@@ -171,7 +167,7 @@ async def job_history(cluster, *, bin_dir="/usr/bin", runner=run, timeout=30):
 async def fetch_own_token(*, bin_dir="/usr/bin", runner=run, timeout=30):
     """An IDTOKEN for the hub's own account, which `condor_q -better-analyze`
     needs to read the central manager's machine ads."""
-    result = await runner([f"{bin_dir}/condor_token_fetch", "-token", "unchained-hub"], timeout=timeout)
+    result = await runner([f"{bin_dir}/condor_token_fetch", "-token", TOKEN_NAME], timeout=timeout)
     if result.returncode != 0:
         raise CondorError(f"condor_token_fetch for the hub failed: {_last_line(result.stderr)}")
 

@@ -11,6 +11,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from . import environments as envs
+from .environments import Environment
+
 # Field -> (label, unit, decimals allowed). The order is the form's order.
 FIELDS = {
     "cpus": ("CPU cores", "", 0),
@@ -30,7 +33,6 @@ DEFAULT_LIMITS = {
     "runtime_hours": {"min": 1, "max": 12, "default": 8},
 }
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _NUMBER = {0: re.compile(r"^[0-9]{1,7}$"), 1: re.compile(r"^[0-9]{1,7}(\.[0-9])?$"),
            2: re.compile(r"^[0-9]{1,7}(\.[0-9]{1,2})?$")}
 
@@ -48,16 +50,28 @@ class Request:
     disk_kb: int
     gpus: int
     runtime_seconds: int
-    environment: str
+    environment: Environment
 
     def describe(self):
         return (f"{self.cpus} CPU core(s), {self.memory_mb} MB memory, "
                 f"{self.disk_kb // (1024 * 1024)} GB disk, {self.gpus} GPU(s), "
-                f"{self.runtime_seconds / 3600:g} h, environment {self.environment}")
+                f"{self.runtime_seconds / 3600:g} h, environment {self.environment.id}")
 
 
-def check_config(limits, presets, environments):
-    """Refuse an admin configuration that contradicts itself, at hub start."""
+@dataclass(frozen=True)
+class Choices:
+    """What the admin offers: limits per field, presets, environments by id."""
+
+    limits: dict
+    presets: dict
+    environments: dict
+    default_environment: str
+
+
+def load_choices(limits, presets, environments, default_environment=""):
+    """The admin's settings as `Choices`, or ValueError naming what contradicts
+    itself; checked once, when the hub makes a spawner."""
+    environments, default_environment = envs.load(environments, default_environment)
     for field in FIELDS:
         if field not in limits:
             raise ValueError(f"resource_limits has no entry for {field!r}")
@@ -67,22 +81,19 @@ def check_config(limits, presets, environments):
     unknown = set(limits) - set(FIELDS)
     if unknown:
         raise ValueError(f"resource_limits has unknown fields {sorted(unknown)}")
-    if not environments:
-        raise ValueError("environments is empty: list at least one notebook environment")
-    for env_id in environments:
-        if not ID_PATTERN.match(env_id):
-            raise ValueError(f"environment id {env_id!r} must match {ID_PATTERN.pattern}")
+    choices = Choices(limits, presets, environments, default_environment)
     for name, preset in presets.items():
-        if not ID_PATTERN.match(name):
-            raise ValueError(f"preset name {name!r} must match {ID_PATTERN.pattern}")
+        if not envs.ID_PATTERN.fullmatch(name):
+            raise ValueError(f"preset name {name!r} must match {envs.ID_PATTERN.pattern}")
         try:
             values = {k: v for k, v in preset.items() if k != "display_name"}
-            parse_request(values, limits, {}, environments)
+            parse_request(values, Choices(limits, {}, environments, default_environment))
         except OptionError as e:
             raise ValueError(f"preset {name!r}: {e}") from None
+    return choices
 
 
-def parse_request(options, limits, presets, environments, default_environment=None):
+def parse_request(options, choices):
     """Turn a user's options into a `Request`, or raise `OptionError`."""
     if not isinstance(options, dict):
         raise OptionError("options must be a JSON object")
@@ -90,8 +101,9 @@ def parse_request(options, limits, presets, environments, default_environment=No
     if unknown:
         raise OptionError(f"unknown option {unknown[0]!r}; allowed: {', '.join(ALLOWED_KEYS)}")
 
+    limits, presets, environments = choices.limits, choices.presets, choices.environments
     values = {field: limits[field]["default"] for field in FIELDS}
-    environment = default_environment or next(iter(environments), None)
+    environment = choices.default_environment
     preset_name = options.get("preset")
     if preset_name not in (None, ""):
         if not isinstance(preset_name, str) or preset_name not in presets:
@@ -120,7 +132,7 @@ def parse_request(options, limits, presets, environments, default_environment=No
         disk_kb=round(values["disk_gb"] * 1024 * 1024),
         gpus=int(values["gpus"]),
         runtime_seconds=round(values["runtime_hours"] * 3600),
-        environment=environment,
+        environment=environments[environment],
     )
 
 
@@ -156,18 +168,20 @@ def options_from_form(formdata):
     return options
 
 
-def render_form(limits, presets, environments, default_environment=None):
+def render_form(choices):
     """The spawn form. Limits are repeated in the inputs for the browser's
-    sake only; the hub checks them again whatever the browser sends."""
+    sake only; the hub checks them again whatever the browser sends. Hidden
+    environments are not offered."""
     esc = html.escape
+    limits, presets = choices.limits, choices.presets
     rows = []
     if presets:
-        choices = "".join(
+        offered = "".join(
             f'<option value="{esc(name)}">{esc(p.get("display_name", name))}</option>'
             for name, p in presets.items())
         rows.append('<div class="form-group"><label for="unchained-preset">Preset</label>'
                     '<select class="form-control" id="unchained-preset" name="preset">'
-                    f'<option value="">Custom (the values below)</option>{choices}'
+                    f'<option value="">Custom (the values below)</option>{offered}'
                     '</select></div>')
     for field, (label, unit, decimals) in FIELDS.items():
         lim = limits[field]
@@ -179,12 +193,11 @@ def render_form(limits, presets, environments, default_environment=None):
             f'<input class="form-control" type="number" id="unchained-{field}" name="{field}" '
             f'min="{lim["min"]:g}" max="{lim["max"]:g}" step="{step:g}" '
             f'value="{lim["default"]:g}"></div>')
-    default = default_environment or next(iter(environments))
-    choices = "".join(
-        f'<option value="{esc(env_id)}"{" selected" if env_id == default else ""}>'
-        f'{esc(env.get("display_name", env_id))}</option>'
-        for env_id, env in environments.items())
+    offered = "".join(
+        f'<option value="{esc(env.id)}"{" selected" if env.id == choices.default_environment else ""}>'
+        f'{esc(env.display_name)}</option>'
+        for env in choices.environments.values() if not env.hidden)
     rows.append('<div class="form-group"><label for="unchained-environment">Environment</label>'
                 '<select class="form-control" id="unchained-environment" name="environment">'
-                f'{choices}</select></div>')
+                f'{offered}</select></div>')
     return "\n".join(rows)

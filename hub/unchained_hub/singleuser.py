@@ -42,13 +42,11 @@ import sys
 import time
 import urllib.parse
 
-PRIVATE_DIR = ".unchained"
-CONTROL = "control.sock"
-SERVER = "jupyter.sock"
+from .contract import CONTROL_SOCKET, LMOD_MODULE, PRIVATE_DIR, RECEIVE, SERVER_SOCKET, STOP
+
 JUPYTER_DEFAULT_PORT = 8888
 # Settings the hub may send: environment variables, by name.
 ALLOWED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-LMOD_MODULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9][A-Za-z0-9._+-]*)?$")
 # Printed before the environment, so that whatever a login profile prints is told apart.
 ENV_MARKER = "\0unchained-environment\0"
 # Set by the shell that loads the module, not part of the environment it gives.
@@ -69,7 +67,7 @@ def log(message):
 def lmod_environment(module):
     """The environment after `module load MODULE` in a login shell. The name is
     checked and passed as an argument, never as shell text."""
-    if not LMOD_MODULE.match(module):
+    if not LMOD_MODULE.fullmatch(module):
         sys.exit(f"unchained-singleuser: {module!r} is not a module name like jupyter/2026.11")
     script = r"""module load "$1" 1>&2 || exit 3; printf '\0unchained-environment\0'; exec env -0"""
     result = subprocess.run(["/bin/bash", "-l", "-c", script, "unchained-lmod", module],
@@ -99,8 +97,8 @@ def serve(args):
     os.chmod(private, 0o700)
     files = os.path.abspath(args.files_dir)
     os.makedirs(files, mode=0o700, exist_ok=True)
-    control_path = os.path.join(private, CONTROL)
-    server_path = os.path.join(private, SERVER)
+    control_path = os.path.join(private, CONTROL_SOCKET)
+    server_path = os.path.join(private, SERVER_SOCKET)
 
     command = [*args.command, f"--ServerApp.sock={server_path}", "--ServerApp.sock_mode=0600",
                f"--ServerApp.root_dir={files}"]
@@ -257,7 +255,7 @@ def _reply(conn, message):
 
 def _request(message, wait):
     """Send one request to the job's launcher, waiting for it to listen."""
-    path = os.path.join(private_dir(), CONTROL)
+    path = os.path.join(private_dir(), CONTROL_SOCKET)
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -298,12 +296,12 @@ def main(argv=None):
         parser.add_argument("--module", action="append", default=[])
         parser.add_argument("command", nargs="+")
         return run_preloaded(parser.parse_args(argv[1:]))
-    if argv[:1] in (["receive"], ["stop"]):
+    if argv[:1] in ([RECEIVE], [STOP]):
         parser = argparse.ArgumentParser(prog=f"unchained-singleuser {argv[0]}")
         parser.add_argument("--wait", type=float, default=20,
                             help="seconds to wait for the job's launcher to listen")
         args = parser.parse_args(argv[1:])
-        return receive(args) if argv[0] == "receive" else stop(args)
+        return receive(args) if argv[0] == RECEIVE else stop(args)
     parser = argparse.ArgumentParser(prog="unchained-singleuser", description=__doc__.split("\n\n")[0])
     parser.add_argument("--files-dir", required=True, help="the user's files, relative to the job's directory")
     parser.add_argument("--wait-for-hub", type=float, default=600,

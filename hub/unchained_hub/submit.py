@@ -1,19 +1,15 @@
 """The submit description of a notebook job, built from checked values only.
 
-No user text reaches this module: the `Request` holds numbers and an
-environment id from the admin's list, and every string here (paths, the
-hub's id, the environment's launcher and arguments) is checked against
-`SAFE` before it is written. The hub's API token is not here either: it
-reaches the job through the tunnel (see `singleuser.py`), never the ClassAd.
+No user text reaches this module: the `Request` holds numbers and one of
+the admin's environments, whose strings were checked when the hub started
+(`environments.py`); every other string here (paths, the hub's id) is
+checked against `contract.SAFE` before it is written. The hub's API token
+is not here either: it reaches the job through the tunnel (see
+`singleuser.py`), never the ClassAd.
 """
 
-import re
+from .contract import safe
 
-# Characters allowed in any string value written to the description: enough
-# for absolute paths, module names and version numbers; no quotes, spaces,
-# newlines, "$" (macro expansion) or "#" (comments).
-SAFE = re.compile(r"^[A-Za-z0-9_./:@+=,-]+$")
-USERNAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 # The job attribute that marks a job as this hub's.
 HUB_ATTRIBUTE = "UnchainedHub"
 # The job's run time limit in seconds, and the hold subcode of its backstop.
@@ -26,51 +22,43 @@ FAILED_STARTS_BEFORE_HOLD = 3
 IMAGE_HOLD_SUBCODE = 4702
 
 
-def safe(value, what):
-    if not isinstance(value, str) or not SAFE.match(value):
-        raise ValueError(f"{what} {value!r} has characters outside {SAFE.pattern}")
-    return value
-
-
-def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, environment=None, preload=(),
-          lmod_module=None, container_image=None):
+def build(request, *, hub_id, home, files_dir, log_dir):
     """The submit description (text for `condor_submit`'s standard input).
 
     `files_dir` and `log_dir` are relative to `home`, the job's initial
     directory on the hub. `files_dir` goes into the job and comes back on
     exit and on eviction; `log_dir` receives the job's output. The job runs
-    `launcher` (our `unchained-singleuser`), which runs `command` (the
-    environment's `jupyterhub-singleuser`) once the hub has sent its settings,
-    in the environment of the Lmod module `lmod_module` if given, inside the
-    Apptainer image `container_image` (a path on the workers) if given.
+    the environment's launcher (our `unchained-singleuser`), which runs its
+    command (`jupyterhub-singleuser`) once the hub has sent its settings, in
+    the environment of its Lmod module if it names one, inside its job image
+    (a path on the workers) if it names one.
     """
-    launcher_options = [f"--preload={module}" for module in preload]
-    if lmod_module:
-        launcher_options.append(f"--lmod={lmod_module}")
-    args = " ".join(safe(a, "launcher argument")
-                    for a in ("--files-dir", files_dir, *launcher_options, "--", *command))
-    env = " ".join(f"{safe(k, 'environment name')}={safe(v, 'environment value')}"
-                   for k, v in (environment or {}).items())
-    if container_image:
+    env = request.environment
+    launcher_options = [f"--preload={module}" for module in env.preload]
+    if env.lmod_module:
+        launcher_options.append(f"--lmod={env.lmod_module}")
+    args = " ".join(("--files-dir", safe(files_dir, "files directory"), *launcher_options, "--", *env.command))
+    variables = " ".join(f"{name}={value}" for name, value in env.variables)
+    if env.container_image:
         # The image is already on the worker (CVMFS at a site); HTCondor
         # must not try to copy it from the hub.
-        universe = ["universe = container", f"container_image = {safe(container_image, 'container image')}",
+        universe = ["universe = container", f"container_image = {env.container_image}",
                     "transfer_container = false"]
     else:
         universe = ["universe = vanilla"]
     lines = [
         *universe,
-        f"executable = {safe(launcher, 'launcher')}",
+        f"executable = {env.launcher}",
         "transfer_executable = false",
         f'arguments = "{args}"',
-        f'environment = "{env}"',
+        f'environment = "{variables}"',
         f"initialdir = {safe(home, 'home directory')}",
         "should_transfer_files = YES",
         # Files come back when the server stops and when the job is evicted;
         # straight into the home directory, not the schedd's spool.
         "when_to_transfer_output = ON_EXIT_OR_EVICT",
         "+SpoolOnEvict = False",
-        f"transfer_input_files = {safe(files_dir, 'files directory')}",
+        f"transfer_input_files = {files_dir}",
         f"transfer_output_files = {files_dir}",
         f"output = {safe(log_dir, 'log directory')}/job-$(ClusterId).out",
         f"error = {log_dir}/job-$(ClusterId).err",
@@ -80,10 +68,10 @@ def build(request, *, hub_id, home, files_dir, log_dir, launcher, command, envir
     ]
     if request.gpus:
         lines.append(f"request_gpus = {int(request.gpus)}")
-    lines += _hold_policy(request, container=bool(container_image))
+    lines += _hold_policy(request, container=bool(env.container_image))
     lines += [
         f'+{HUB_ATTRIBUTE} = "{safe(hub_id, "hub id")}"',
-        f'+UnchainedEnvironment = "{safe(request.environment, "environment id")}"',
+        f'+UnchainedEnvironment = "{env.id}"',
         "notification = never",
         "queue",
     ]

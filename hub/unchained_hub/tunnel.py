@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from .condor import schedd_command_slot
-from .submit import safe
+from .contract import TUNNEL_MODULE, safe
 
 SSH_OPTIONS = (
     # Fail instead of running without the forward.
@@ -101,12 +101,17 @@ class Tunnel:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 proc.kill()
 
+    def argv(self):
+        """The tunnel's command line: condor_ssh_to_job as the user, running
+        this module's `main` in place of ssh."""
+        return self.condor.tunnel_argv(self.cluster, [
+            safe(self.python, "python"), "-m", TUNNEL_MODULE,
+            str(int(self.port)), safe(self.socket_path, "socket path")])
+
     async def _connect(self):
         """Start condor_ssh_to_job, retrying while the job's starter is not
         yet reachable (the first seconds after a job starts)."""
-        argv = self.condor.tunnel_argv(self.cluster, [
-            safe(self.python, "python"), "-m", "unchained_hub.tunnel",
-            str(int(self.port)), safe(self.socket_path, "socket path")])
+        argv = self.argv()
         deadline = time.monotonic() + self.connect_timeout
         while True:
             # condor_ssh_to_job talks to the schedd until the forward is up.

@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import pytest
-from unchained_hub import condor
+from unchained_hub import condor, contract
 from unchained_hub.condor import Result, UserCondor
 
 
@@ -72,7 +72,7 @@ def test_handshake_sends_settings_on_stdin_not_argv():
     argv, stdin = t.calls[0]
     assert argv == SUDO + ["/usr/bin/condor_ssh_to_job", "9.0", "/opt/env/bin/unchained-singleuser", "receive"]
     assert "secret" not in " ".join(argv) and stdin == '{"T": "secret"}'
-    assert condor.SOCKET_PATH.match(out.strip())
+    assert contract.SOCKET_PATH.fullmatch(out.strip())
 
 
 def test_tunnel_argv():

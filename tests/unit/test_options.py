@@ -13,16 +13,19 @@ LIMITS = {
 }
 PRESETS = {"small": {"display_name": "Small", "cpus": 1, "memory_gb": 1},
            "big": {"display_name": "Big", "cpus": 4, "memory_gb": 8, "environment": "py-2"}}
-ENVS = {"py-1": {"display_name": "Python 1"}, "py-2": {"display_name": "Python 2"}}
+ENVS = {env_id: {"display_name": name, "launcher": "/opt/env/bin/unchained-singleuser",
+                 "command": ["/opt/env/bin/jupyterhub-singleuser"]}
+        for env_id, name in (("py-1", "Python 1"), ("py-2", "Python 2"))}
+CHOICES = options.load_choices(LIMITS, PRESETS, ENVS)
 
 
 def parse(opts):
-    return parse_request(opts, LIMITS, PRESETS, ENVS)
+    return parse_request(opts, CHOICES)
 
 
 def test_defaults_in_htcondor_units():
     r = parse({})
-    assert (r.cpus, r.memory_mb, r.disk_kb, r.gpus, r.runtime_seconds, r.environment) == \
+    assert (r.cpus, r.memory_mb, r.disk_kb, r.gpus, r.runtime_seconds, r.environment.id) == \
         (1, 2048, 2 * 1024 * 1024, 0, 8 * 3600, "py-1")
 
 
@@ -69,7 +72,7 @@ def test_not_a_dict():
 
 def test_preset_then_explicit_values_override():
     assert parse({"preset": "big"}).cpus == 4
-    assert parse({"preset": "big"}).environment == "py-2"
+    assert parse({"preset": "big"}).environment.id == "py-2"
     assert parse({"preset": "big", "cpus": 2}).cpus == 2
 
 
@@ -81,8 +84,8 @@ def test_form_preset_ignores_the_number_fields_sent_with_it():
 
 
 def test_form_shows_limits_and_escapes_admin_text():
-    envs = {"py-1": {"display_name": "<b>Py</b>"}}
-    html = options.render_form(LIMITS, PRESETS, envs)
+    envs = {"py-1": {**ENVS["py-1"], "display_name": "<b>Py</b>"}, "py-2": ENVS["py-2"]}
+    html = options.render_form(options.load_choices(LIMITS, PRESETS, envs))
     assert 'name="cpus" min="1" max="8"' in html
     assert "CPU cores, 1 to 8" in html
     assert "&lt;b&gt;Py&lt;/b&gt;" in html and "<b>Py</b>" not in html
@@ -90,7 +93,7 @@ def test_form_shows_limits_and_escapes_admin_text():
 
 
 def test_admin_config_with_display_names_accepted():
-    options.check_config(LIMITS, PRESETS, ENVS)
+    options.load_choices(LIMITS, PRESETS, ENVS)
 
 
 @pytest.mark.parametrize("limits, presets, envs, message", [
@@ -102,4 +105,29 @@ def test_admin_config_with_display_names_accepted():
 ])
 def test_admin_config_checked(limits, presets, envs, message):
     with pytest.raises(ValueError, match=message):
-        options.check_config(limits, presets, envs)
+        options.load_choices(limits, presets, envs)
+
+
+def test_hidden_environments_can_be_chosen_but_are_not_offered():
+    envs = {**ENVS, "bench": {**ENVS["py-1"], "display_name": "Bench only", "hidden": True}}
+    choices = options.load_choices(LIMITS, PRESETS, envs)
+    html = options.render_form(choices)
+    assert 'value="py-1" selected' in html and 'value="py-2"' in html
+    assert "bench" not in html and "Bench only" not in html
+    assert parse_request({"environment": "bench"}, choices).environment.id == "bench"
+
+
+@pytest.mark.parametrize("envs, default, message", [
+    ({"x": {**ENVS["py-1"], "hidden": True}}, "", "every environment is hidden"),
+    ({**ENVS, "x": {**ENVS["py-1"], "hidden": True}}, "x", "default_environment 'x' must be one of"),
+    (ENVS, "py-9", "default_environment 'py-9' must be one of the environments the form shows: py-1, py-2"),
+])
+def test_the_default_environment_is_one_the_form_shows(envs, default, message):
+    with pytest.raises(ValueError, match=message):
+        options.load_choices(LIMITS, PRESETS, envs, default)
+
+
+def test_the_default_environment_is_preselected_and_chosen():
+    choices = options.load_choices(LIMITS, PRESETS, ENVS, "py-2")
+    assert 'value="py-2" selected' in options.render_form(choices)
+    assert parse_request({}, choices).environment.id == "py-2"

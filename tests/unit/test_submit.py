@@ -1,14 +1,22 @@
 """The submit description: exactly what was chosen, nothing of the user's text."""
 
+import dataclasses
+
 import pytest
 from unchained_hub import submit
+from unchained_hub.environments import Environment
 from unchained_hub.options import Request
 
+ENV = {"launcher": "/opt/env/bin/unchained-singleuser", "command": ["/opt/env/bin/jupyterhub-singleuser"],
+       "environment": {"LANG": "C.UTF-8"}}
 REQ = Request(cpus=2, memory_mb=3584, disk_kb=5 * 1024 * 1024, gpus=0, runtime_seconds=900,
-              environment="py-1")
-SPEC = dict(hub_id="hub.lab.test", home="/home/alice", files_dir="jupyter",
-            log_dir=".jupyterhub-unchained", launcher="/opt/env/bin/unchained-singleuser",
-            command=["/opt/env/bin/jupyterhub-singleuser"], environment={"LANG": "C.UTF-8"})
+              environment=Environment.from_config("py-1", ENV))
+SPEC = dict(hub_id="hub.lab.test", home="/home/alice", files_dir="jupyter", log_dir=".jupyterhub-unchained")
+
+
+def in_env(**spec):
+    """REQ in an environment with these settings besides ENV's."""
+    return dataclasses.replace(REQ, environment=Environment.from_config("py-1", {**ENV, **spec}))
 
 
 def lines(text):
@@ -30,33 +38,33 @@ def test_requests_exactly_what_was_chosen():
 
 
 def test_preload_modules_are_launcher_arguments():
-    d = lines(submit.build(REQ, **SPEC, preload=["jupyter_server.serverapp"]))
+    d = lines(submit.build(in_env(preload=["jupyter_server.serverapp"]), **SPEC))
     assert d["arguments"] == ('"--files-dir jupyter --preload=jupyter_server.serverapp -- '
                               '/opt/env/bin/jupyterhub-singleuser"')
 
 
 def test_the_lmod_module_is_a_launcher_argument_and_checked():
-    d = lines(submit.build(REQ, **SPEC, lmod_module="jupyter/2026.11"))
+    d = lines(submit.build(in_env(lmod_module="jupyter/2026.11"), **SPEC))
     assert d["arguments"] == '"--files-dir jupyter --lmod=jupyter/2026.11 -- /opt/env/bin/jupyterhub-singleuser"'
     with pytest.raises(ValueError):
-        submit.build(REQ, **SPEC, lmod_module="jupyter/1 x")
+        in_env(lmod_module="jupyter/1 x")
 
 
 def test_a_container_image_makes_a_container_universe_job_that_copies_no_image():
     assert lines(submit.build(REQ, **SPEC))["universe"] == "vanilla"
-    d = lines(submit.build(REQ, **SPEC, container_image="/cvmfs/images.example.org/unchained-job/2026.11"))
+    d = lines(submit.build(in_env(container_image="/cvmfs/images.example.org/unchained-job/2026.11"), **SPEC))
     assert d["universe"] == "container"
     assert d["container_image"] == "/cvmfs/images.example.org/unchained-job/2026.11"
     assert d["transfer_container"] == "false"
-    for bad in ("/images/job image", "/images/$(Owner)", "/images/x\nqueue"):
+    for bad in ("/images/job image", "/images/$(Owner)", "/images/x\nqueue", "/images/x\n"):
         with pytest.raises(ValueError):
-            submit.build(REQ, **SPEC, container_image=bad)
+            in_env(container_image=bad)
 
 
 def test_a_container_job_that_keeps_failing_to_start_is_held_naming_its_image():
     plain = lines(submit.build(REQ, **SPEC))
     assert "NumShadowStarts" not in plain["periodic_hold"]
-    d = lines(submit.build(REQ, **SPEC, container_image="/images/job"))
+    d = lines(submit.build(in_env(container_image="/images/job"), **SPEC))
     assert "(NumShadowStarts >= 3) && (CumulativeRemoteUserCpu + CumulativeRemoteSysCpu == 0)" in d["periodic_hold"]
     assert d["periodic_hold"].startswith(f"({plain['periodic_hold']}) || ")
     assert "ContainerImage" in d["periodic_hold_reason"] and "LastRemoteHost" in d["periodic_hold_reason"]
@@ -64,7 +72,7 @@ def test_a_container_job_that_keeps_failing_to_start_is_held_naming_its_image():
 
 
 def test_gpus_when_asked():
-    d = lines(submit.build(Request(1, 1024, 1024, 1, 60, "py-1"), **SPEC))
+    d = lines(submit.build(Request(1, 1024, 1024, 1, 60, REQ.environment), **SPEC))
     assert d["request_gpus"] == "1"
 
 
@@ -85,13 +93,17 @@ def test_no_getenv_and_ends_with_one_queue():
 
 @pytest.mark.parametrize("field, value", [
     ("home", "/home/al ice"), ("home", '/home/a"b'), ("files_dir", "jupyter\nqueue"),
-    ("launcher", "/bin/x;rm"), ("hub_id", "$(Owner)"), ("files_dir", "j#x"),
+    ("hub_id", "$(Owner)"), ("files_dir", "j#x"), ("log_dir", "logs\n"),
 ])
 def test_unsafe_strings_refused(field, value):
     with pytest.raises(ValueError, match="characters outside"):
         submit.build(REQ, **{**SPEC, field: value})
 
 
-def test_unsafe_environment_value_refused():
-    with pytest.raises(ValueError):
-        submit.build(REQ, **{**SPEC, "environment": {"A": "b c"}})
+@pytest.mark.parametrize("spec", [
+    {"launcher": "/bin/x;rm"}, {"launcher": "/bin/x\n"}, {"environment": {"A": "b c"}},
+    {"environment": {"A b": "c"}}, {"command": ["/bin/server", "--x=$(Owner)"]}, {"preload": ["a b"]},
+])
+def test_unsafe_environment_strings_refused(spec):
+    with pytest.raises(ValueError, match="characters outside"):
+        in_env(**spec)

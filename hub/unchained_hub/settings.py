@@ -1,0 +1,177 @@
+"""The spawner's settings (`c.UnchainedSpawner.*`), the form they make, and
+the user's request checked against them.
+
+`UnchainedSettings` is mixed into `UnchainedSpawner`; the settings are
+configured under that name. When the hub makes a spawner, a configuration
+that contradicts itself, or sets batchspawner's template settings (which
+have no effect here), is refused. The checks themselves are pure
+(`options.py`, `environments.py`); this is where JupyterHub meets them.
+"""
+
+import socket
+import sys
+
+from tornado import web
+from traitlets import Dict, Float, Unicode, default
+from traitlets.config import Configurable
+
+from . import options
+from .contract import safe
+
+REFUSED_BATCHSPAWNER_SETTINGS = (
+    "batch_script", "batch_submit_cmd", "batch_query_cmd", "batch_cancel_cmd", "exec_prefix",
+    "req_queue", "req_host", "req_memory", "req_nprocs", "req_ngpus", "req_runtime",
+    "req_partition", "req_account", "req_options", "req_prologue", "req_epilogue",
+)
+
+
+class UnchainedSettings(Configurable):
+    """The settings of `UnchainedSpawner`, checked when the hub makes a spawner."""
+
+    hub_id = Unicode(
+        help="""Marks this hub's jobs (job attribute UnchainedHub). Letters, digits and
+        `_.:@+=,-` only. Default: this machine's fully qualified name.""",
+    ).tag(config=True)
+
+    @default("hub_id")
+    def _default_hub_id(self):
+        return socket.getfqdn()
+
+    environments = Dict(
+        help="""The notebook environments users may choose, by id. Each is a dict with
+        `display_name`, `launcher` (absolute path of `unchained-singleuser` on the workers),
+        `command` (list: the single-user server command, e.g. the absolute path of
+        `jupyterhub-singleuser`), optionally `environment` (dict of variables for the
+        job), `preload` (list of Python modules the server's process imports while the
+        hub connects, e.g. `jupyter_server.serverapp`; `command` must then be a Python
+        script), `lmod_module` (e.g. `jupyter/2026.11`: the job loads it in a login
+        shell and runs the server in its environment) and `container_image` (the path of
+        the job image on the workers, an Apptainer sandbox directory or SIF file: the job
+        runs in HTCondor's container universe inside it), and `hidden` (true: the REST API
+        can choose it, the form does not show it; for tests and benchmarks). Paths and
+        values may contain only letters, digits and `_./:@+=,-`.""",
+    ).tag(config=True)
+
+    default_environment = Unicode(
+        "", help="Id of the environment chosen when the user names none (default: the first)."
+    ).tag(config=True)
+
+    resource_limits = Dict(
+        options.DEFAULT_LIMITS,
+        help="""Per field (`cpus`, `memory_gb`, `disk_gb`, `gpus`, `runtime_hours`) a dict
+        with `min`, `max` and `default`. Enforced on the hub for the form and the REST API.""",
+    ).tag(config=True)
+
+    presets = Dict(
+        help="""Named choices shown in the form, e.g. `{"small": {"display_name": "Small",
+        "cpus": 1, "memory_gb": 2}}`; they must lie within `resource_limits`.""",
+    ).tag(config=True)
+
+    files_dir = Unicode(
+        "jupyter",
+        help="""Directory of the user's home (relative) that is copied into the job and
+        back when the server stops or the job is evicted. It is the notebook's root.""",
+    ).tag(config=True)
+
+    job_log_dir = Unicode(
+        ".jupyterhub-unchained",
+        help="Directory of the user's home (relative) that receives each job's output and errors.",
+    ).tag(config=True)
+
+    condor_bin_dir = Unicode("/usr/bin", help="Where the HTCondor commands are.").tag(config=True)
+
+    sudo = Unicode("/usr/bin/sudo", help="sudo, which runs the user's HTCondor commands as the user.").tag(config=True)
+
+    status_interval = Float(
+        30.0,
+        help="""Seconds between the hub's schedd queries (one for all servers) while no
+        server is starting or stopping.""",
+    ).tag(config=True)
+
+    status_fast_interval = Float(
+        0.5, help="Seconds between schedd queries while a server is starting or stopping."
+    ).tag(config=True)
+
+    idle_explain_after = Float(
+        5.0,
+        help="""Seconds a job may wait for a machine before the spawn page shows HTCondor's
+        analysis of why (from `condor_q -better-analyze`).""",
+    ).tag(config=True)
+
+    connect_timeout = Float(
+        30.0, help="Seconds to keep trying condor_ssh_to_job after the job starts."
+    ).tag(config=True)
+
+    tunnel_python = Unicode(
+        help="""Python that runs the tunnel's ssh wrapper as the user on the hub; it must
+        import unchained_hub. Default: the hub's own Python.""",
+    ).tag(config=True)
+
+    @default("tunnel_python")
+    def _default_tunnel_python(self):
+        return sys.executable
+
+    tunnel_probe_interval = Float(
+        1.0, help="Seconds between checks that a tunnel still carries requests."
+    ).tag(config=True)
+
+    stop_grace = Float(
+        30.0,
+        help="""Seconds to wait for a stopped server's job to end by itself, so that
+        HTCondor brings its files back, before removing it.""",
+    ).tag(config=True)
+
+    orphan_grace = Float(
+        120.0,
+        help="""Seconds after which a job of this hub that belongs to no server (left by a
+        spawn the hub did not live to finish) is removed.""",
+    ).tag(config=True)
+
+    @default("env_keep")
+    def _default_env_keep(self):
+        # The hub's own environment (its venv, PATH, ...) means nothing on a worker.
+        return []
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._choices = self._checked_choices()
+        self._parsed = None  # (user_options, Request) of the last check
+
+    def _checked_choices(self):
+        for section in ("BatchSpawnerBase", "CondorSpawner", "UnchainedSpawner", "Spawner"):
+            refused = sorted(set(self.config.get(section, {})) & set(REFUSED_BATCHSPAWNER_SETTINGS))
+            if refused:
+                raise ValueError(f"c.{section}.{refused[0]} has no effect with UnchainedSpawner and is "
+                                 "refused: use resource_limits, presets and environments instead")
+        safe(self.hub_id, "hub_id")
+        safe(self.files_dir, "files_dir")
+        safe(self.job_log_dir, "job_log_dir")
+        return options.load_choices(self.resource_limits, self.presets, self.environments,
+                                    self.default_environment)
+
+    # -- the form ---------------------------------------------------------
+
+    @default("options_form")
+    def _default_options_form(self):
+        return options.render_form(self._choices)
+
+    def options_from_form(self, formdata):
+        return options.options_from_form(formdata)
+
+    @default("apply_user_options")
+    def _default_apply_user_options(self):
+        # JupyterHub 5.3+ calls this before start(), so a bad choice is refused
+        # before anything happens; start() checks for older versions.
+        def check(spawner, user_options):
+            spawner._request()
+        return check
+
+    def _request(self):
+        """The user's choices as a `Request` (parsed once per set of choices)."""
+        chosen = self.user_options or {}
+        if self._parsed is None or self._parsed[0] != chosen:
+            try:
+                self._parsed = (dict(chosen), options.parse_request(chosen, self._choices))
+            except options.OptionError as e:
+                raise web.HTTPError(400, str(e), reason=str(e)) from None
+        return self._parsed[1]

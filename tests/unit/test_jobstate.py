@@ -1,0 +1,98 @@
+"""What a user is told when their job is idle, held, evicted, gone or over its
+run time: decisions and words, over real ads from the lab (job_ads.json)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from unchained_hub import jobstate
+from unchained_hub.jobstate import ENDED, FAILED, GONE, QUEUED, RUNTIME_OVER, STARTED, WAITING
+
+ADS = json.loads((Path(__file__).parent / "job_ads.json").read_text())
+RUNNING = ADS["running"]
+STARTED_AT = RUNNING["JobCurrentStartDate"]
+
+
+def serving(ad, now=STARTED_AT + 60, started=STARTED_AT):
+    return jobstate.while_serving(ad, ad["ClusterId"], started=started, files_dir="jupyter", now=now)
+
+
+@pytest.mark.parametrize("name, state", [
+    ("running", STARTED), ("idle", QUEUED), ("evicted", QUEUED), ("running again", STARTED),
+])
+def test_while_starting_follows_the_job(name, state):
+    assert jobstate.while_starting(ADS[name], ADS[name]["ClusterId"]) == jobstate.Verdict(state)
+
+
+def test_while_starting_a_job_that_left_the_queue_is_gone():
+    assert jobstate.while_starting(None, 7).state == GONE
+    assert jobstate.while_starting({**RUNNING, "JobStatus": 3}, 7).state == GONE
+    assert jobstate.while_starting({**RUNNING, "JobStatus": 4}, 7).state == GONE
+
+
+def test_while_starting_other_states_wait():
+    assert jobstate.while_starting({**RUNNING, "JobStatus": 6}, 6).state == WAITING
+    assert jobstate.while_starting({**RUNNING, "JobStatus": 7}, 6).state == WAITING
+
+
+def test_while_starting_a_held_job_fails_with_its_reason():
+    verdict = jobstate.while_starting(ADS["held"], 3)
+    assert verdict == jobstate.Verdict(FAILED, "HTCondor held job 3.0: via condor_hold (by user alice). "
+                                               "The job was removed; check your choices or ask the site admin.")
+
+
+def test_the_host_and_start_of_a_running_job():
+    assert jobstate.host(RUNNING) == "ex1.lab.test"
+    assert jobstate.start_date(RUNNING) == STARTED_AT
+    assert jobstate.start_date(ADS["idle"]) == 0
+
+
+def test_a_server_in_its_run_is_left_alone():
+    assert serving(RUNNING) == jobstate.Verdict(STARTED)
+    # Before the hub knew when the run started, any run is the one.
+    assert serving(RUNNING, started=0) == jobstate.Verdict(STARTED)
+
+
+def test_a_server_past_its_run_time_is_stopped_and_told_why():
+    verdict = serving(RUNNING, now=STARTED_AT + 3601)
+    assert verdict == jobstate.Verdict(RUNTIME_OVER, "Your server (job 6.0) reached the run time you chose (1 h) "
+                                                     "and was stopped; your files were copied back to ~/jupyter.")
+    assert serving(RUNNING, now=STARTED_AT + 3599).state == STARTED
+
+
+@pytest.mark.parametrize("name, message", [
+    ("evicted", "Your server (job 6.0) was evicted from its machine; your files were copied back to ~/jupyter."),
+    # Started again before the hub saw it idle: its server went with the first run.
+    ("running again", "Your server (job 6.0) was evicted from its machine; your files were copied back to "
+                      "~/jupyter."),
+    ("held for its run time", "Your server (job 2.0) reached the run time you chose and was stopped by HTCondor."),
+    ("held", "Your server (job 3.0) was held by HTCondor: via condor_hold (by user alice)"),
+])
+def test_a_server_whose_run_ended_is_told_why(name, message):
+    assert serving(ADS[name], started=STARTED_AT) == jobstate.Verdict(ENDED, message)
+
+
+def test_other_states_are_named():
+    assert serving({**RUNNING, "JobStatus": 6}).message == "Your server (job 6.0) is transferring output."
+    assert serving({**RUNNING, "JobStatus": 7}).message == "Your server (job 6.0) is suspended."
+
+
+@pytest.mark.parametrize("name, starting, message", [
+    ("history: removed", True,
+     "Job 1.0 ended before the server was ready: via condor_rm (by user alice). "
+     "Its output is in ~/.jupyterhub-unchained/job-1.err."),
+    ("history: removed after a hold", False,
+     "Your server (job 2.0) ended: via condor_rm (by user alice). Its output is in ~/.jupyterhub-unchained/job-2.err."),
+    ("history: completed", True,
+     "Job 5.0 ended before the server was ready: it exited with status 0. "
+     "Its output is in ~/.jupyterhub-unchained/job-5.err."),
+])
+def test_why_a_job_left_the_queue(name, starting, message):
+    ad = ADS[name]
+    assert jobstate.gone_message(ad["ClusterId"], ad, log_dir=".jupyterhub-unchained",
+                                 while_starting=starting) == message
+
+
+def test_a_job_without_history_says_so():
+    assert jobstate.gone_message(9, None, log_dir="logs", while_starting=False) == \
+        "Your server (job 9.0) ended: no reason recorded. Its output is in ~/logs/job-9.err."
