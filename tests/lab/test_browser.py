@@ -104,6 +104,9 @@ def test_alice_logs_in_and_the_form_refuses_an_out_of_range_value(lab, browser):
     page = driver.page_source
     assert "Small: 1 core, 0.5 GB" in page and "Medium: 2 cores, 1 GB" in page  # the admin's presets
     assert re.search(r"CPU cores?, 1 to 2", page), "the limits are shown"
+    # The lab's test and bench environments are hidden: the form offers what a site would.
+    offered = [o.text for o in Select(driver.find_element(By.ID, "unchained-environment")).options]
+    assert offered == ["JupyterLab 2026.11 (CVMFS, in the job image)"]
     # A crafted value past the browser's own check: the hub refuses it, naming the field.
     driver.execute_script("arguments[0].removeAttribute('max'); arguments[0].value = '64';", form)
     form.submit()
