@@ -11,7 +11,8 @@ import urllib.error
 import urllib.request
 
 import benchlib
-from labkit import config, network
+import firewall
+from labkit import config
 from labkit.config import LabError
 from labkit.tls import client_context
 
@@ -122,13 +123,13 @@ def light_server_on_workers(lab, source):
 
 def firewall_is_closed():
     """True when no execute host has the bench's rule."""
-    return not any(network.listed_baseline_rules(host) for host in config.EXECUTE_HOSTS)
+    return not any(firewall.listed_baseline_rules(host) for host in config.EXECUTE_HOSTS)
 
 
 def close_leftover_rules(say):
     """Remove the bench's rule wherever an earlier run, killed hard, left it."""
     for host in config.EXECUTE_HOSTS:
-        if network.close_for_baseline(host):
+        if firewall.close_for_baseline(host):
             say(f"FIREWALL: removed a rule an earlier bench run left open on {host.name}")
 
 
@@ -141,7 +142,7 @@ def firewall_open_for_baseline(say, events):
     names = ", ".join(h.name for h in config.EXECUTE_HOSTS)
     try:
         for host in config.EXECUTE_HOSTS:
-            network.open_for_baseline(host, hub_address)
+            firewall.open_for_baseline(host, hub_address)
         events.append({"time": time.time(), "event": "firewall opened", "hosts": names,
                        "rule": f"TCP from {hub_address} to the ephemeral ports"})
         say(f"FIREWALL OPENED on {names}: TCP from the hub ({hub_address}) to the workers' ephemeral ports, "
@@ -151,13 +152,13 @@ def firewall_open_for_baseline(say, events):
         errors = []
         for host in config.EXECUTE_HOSTS:
             try:
-                network.close_for_baseline(host)
+                firewall.close_for_baseline(host)
             except LabError as e:
                 errors.append(str(e))
         if errors or not firewall_is_closed():
             events.append({"time": time.time(), "event": "firewall NOT closed", "errors": errors})
             say(f"FIREWALL STILL OPEN: {'; '.join(errors)}. Remove the rule commented "
-                f"'{network.BASELINE_RULE_COMMENT}' by hand.")
+                f"'{firewall.BASELINE_RULE_COMMENT}' by hand.")
             raise LabError("could not close the worker firewall again")
         events.append({"time": time.time(), "event": "firewall closed", "hosts": names})
         say(f"FIREWALL CLOSED again on {names}")

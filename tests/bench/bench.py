@@ -25,15 +25,15 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parents[1]
 LAB_DIR = REPO_DIR / "tests" / "lab"
-# The bench's modules and the lab's (labctl wrapper, REST client, labkit).
+# The bench's modules and the lab's (labtest's labctl wrapper, REST client, labkit).
 sys.path[:0] = [str(BENCH_DIR), str(LAB_DIR)]
 
 import baseline  # noqa: E402
 import benchlib  # noqa: E402
-from conftest import GUEST_CA, Lab  # noqa: E402
 from hubclient import Hub  # noqa: E402
 from labkit import config  # noqa: E402
 from labkit.config import LabError  # noqa: E402
+from labtest import GUEST_CA, Lab  # noqa: E402
 
 USERS = ("alice", "bob")
 # Our hub's account (profile::jupyterhub's service_user) and the pool's UID_DOMAIN:
@@ -41,9 +41,7 @@ USERS = ("alice", "bob")
 HUB_ACCOUNT = "jupyterhub"
 UID_DOMAIN = "lab.test"
 OURS_UNIT = "jupyterhub"
-HUB_PYTHON = "/opt/jupyterhub/bin/python3"
 SCHEDLOG = "/var/log/condor/SchedLog"
-KERNEL_BENCH = (BENCH_DIR / "guest" / "kernel_bench.py").read_text()
 # The same requests for both spawners: 1 CPU, 512 MB (102 MB for light
 # servers, ours' minimum), 1 GB disk.
 MEMORY_MB, LIGHT_MEMORY_MB, DISK_KB = 512, 102, 1024 * 1024
@@ -212,7 +210,7 @@ def answers(side, server, timeout=2):
 def guest_kernel_bench(lab, side, server, what, **params):
     params = {"url": f"{side.guest_url}user/{server[0]}/{server[1]}/", "ca": GUEST_CA, "token": side.hub.token,
               "what": what, **params}
-    out = lab.exec("hub", HUB_PYTHON, "-c", KERNEL_BENCH, input=json.dumps(params) + "\n", timeout=900).stdout
+    out = lab.hub_helper("kernel_client.py", "bench", params=params, timeout=900)
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -1,75 +1,11 @@
-"""Fixtures for tests that run on the site lab (see README.md in this folder)."""
+"""pytest's fixtures and hooks for the tests that run on the site lab (see README.md
+in this folder); the helpers they share besides are in labtest.py."""
 
-import os
 import re
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
-
-LAB_DIR = Path(__file__).resolve().parent
-# The lab CA's certificate as the lab hosts see it (helpers that run on the hub).
-GUEST_CA = "/etc/unchained-lab/secrets/ca.crt"
-LABCTL = LAB_DIR / "labctl"
-ARTIFACTS = Path(os.environ.get("UNCHAINED_LAB_ARTIFACTS", LAB_DIR.parent / "artifacts"))
-
-
-class Lab:
-    """Thin wrapper around `labctl`, the lab's only interface."""
-
-    def labctl(self, *args, input=None, timeout=600, check=True):
-        result = subprocess.run([str(LABCTL), *args], capture_output=True, text=True,
-                                input=input, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"labctl {' '.join(args)} exited {result.returncode}:\n"
-                                 f"{result.stdout}{result.stderr}")
-        return result
-
-    def exec(self, host, *argv, user=None, input=None, timeout=120, check=True):
-        opts = ["--user", user] if user else []
-        return self.labctl("exec", *opts, host, "--", *argv, input=input, timeout=timeout, check=check)
-
-    def up(self):
-        """Bring the lab up; alice and bob then hold the ticket a login to the
-        hub gives (a host booted afresh has none)."""
-        result = self.labctl("up", timeout=1800)
-        for user in ("alice", "bob"):
-            kinit(self, user)
-        return result
-
-    def submit(self, user, description):
-        """Submit a job as user on hub; return its job id."""
-        out = self.exec("hub", "condor_submit", "-terse", "-", user=user, input=description).stdout
-        match = re.search(r"^(\d+)\.0", out, re.M)
-        assert match, f"no job id in condor_submit output: {out!r}"
-        return f"{match.group(1)}.0"
-
-    def job_attr(self, job, attr):
-        result = self.exec("hub", "condor_q", job, "-af", attr, check=False)
-        return result.stdout.strip()
-
-
-def wait_for(predicate, timeout, what, interval=0.25):
-    """Poll predicate until it returns something true; fail naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
-
-
-# The KDC's lab-only passwords (hiera/nodes/kdc.lab.test.yaml).
-PASSWORDS = {"alice": "alice-lab-password", "bob": "bob-lab-password", "carol": "carol-lab-password"}
-
-
-def kinit(lab, user):
-    """Give a user the ticket a login to the hub gives: the hub's schedd takes
-    users' commands only with one (htcondor::user_kerberos)."""
-    lab.exec("hub", "kinit", user, user=user, input=PASSWORDS[user] + "\n")
+from labtest import ARTIFACTS, LABCTL, Lab
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ import subprocess
 import time
 
 import pytest
-from conftest import LAB_DIR, PASSWORDS, wait_for
 from hubclient import Hub, job_of, jobs_of
+from labtest import LAB_DIR, PASSWORDS, wait_for
 
 selenium = pytest.importorskip("selenium", reason="python3-selenium is missing: run tests/install-host-packages")
 from selenium import webdriver  # noqa: E402

@@ -13,9 +13,8 @@ import statistics
 import time
 
 import pytest
-from conftest import GUEST_CA, LAB_DIR
 from hubclient import Hub, job_of, spawn
-from test_network import connect
+from labtest import GUEST_CA, connect
 
 IMAGE = "/srv/unchained-lab/images/unchained-job"
 SERVER = {"cpus": 1, "memory_gb": 0.3, "disk_gb": 1, "runtime_hours": 1, "environment": "jupyter-2026.11"}
@@ -32,17 +31,14 @@ def image_server(lab):
     hub.stop("alice", NAME)
 
 
-def in_the_job(lab, hub, guest_script, **params):
+def in_the_job(lab, hub, guest_script, *args, **params):
     """Run a guest helper (tests/lab/guest) on the hub against alice's server."""
-    script = (LAB_DIR / "guest" / guest_script).read_text()
     params = {"url": f"https://127.0.0.1:8000/user/alice/{NAME}", "ca": GUEST_CA, "token": hub.token, **params}
-    out = lab.exec("hub", "/opt/jupyterhub/bin/python3", "-c", script, input=json.dumps(params) + "\n",
-                   timeout=150).stdout
-    return json.loads(out)
+    return json.loads(lab.hub_helper(guest_script, *args, params=params, timeout=150))
 
 
 def python(lab, hub, code):
-    result = in_the_job(lab, hub, "kernel_exec.py", kernel="python3", code=code)
+    result = in_the_job(lab, hub, "kernel_client.py", "exec", kernel="python3", code=code)
     assert result["status"] == "ok", result
     return result["output"]
 

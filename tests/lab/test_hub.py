@@ -10,8 +10,8 @@ import threading
 import time
 
 import pytest
-from conftest import wait_for
 from hubclient import SMALL, Hub, job_of, jobs_of, spawn
+from labtest import wait_for
 
 EXECUTE_HOSTS = {"ex1.lab.test", "ex2.lab.test"}
 

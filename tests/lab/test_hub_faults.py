@@ -5,8 +5,8 @@ import statistics
 import time
 
 import pytest
-from conftest import wait_for
 from hubclient import SMALL, job_of, jobs_of, spawn
+from labtest import wait_for
 
 
 def test_eviction_brings_files_back_and_reports_stopped(lab, hub, servers):

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from labtest import wait_for
 
 
 def test_exec_passes_the_exit_status_through(lab):

@@ -11,9 +11,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import PASSWORDS, kinit
 from hubclient import SMALL
 from labkit.tls import client_context
+from labtest import PASSWORDS, kinit
 
 
 def login(lab, user, password):

@@ -3,35 +3,7 @@
 import json
 
 import pytest
-
-PROBE = """
-import socket, sys
-from concurrent.futures import ThreadPoolExecutor
-
-def probe(port):
-    try:
-        socket.create_connection((sys.argv[1], port), timeout=3).close()
-        return "connected"
-    except socket.timeout:
-        return "timeout"
-    except OSError as e:
-        return type(e).__name__
-
-ports = [int(p) for p in sys.argv[2:]]
-with ThreadPoolExecutor(len(ports)) as pool:
-    for port, result in zip(ports, pool.map(probe, ports)):
-        print(port, result)
-"""
-
-
-def connect_all(lab, src, dst, ports):
-    """Try every port at once from src; map each port to connected, timeout or the error."""
-    out = lab.exec(src, "python3", "-c", PROBE, dst, *map(str, ports)).stdout
-    return {int(port): result for port, result in (line.split() for line in out.splitlines())}
-
-
-def connect(lab, src, dst, port):
-    return connect_all(lab, src, dst, [port])[port]
+from labtest import connect, connect_all
 
 
 def listening_ports(lab, host):

@@ -13,8 +13,8 @@ import re
 import time
 
 import pytest
-from conftest import GUEST_CA, LAB_DIR
 from hubclient import spawn
+from labtest import GUEST_CA, LAB_DIR
 
 REPO = "notebooks.lab.test"
 ROOT = f"/cvmfs/{REPO}"
@@ -104,12 +104,9 @@ def cvmfs_server(lab):
 
 
 def kernel_exec(lab, hub, kernel, code):
-    script = (LAB_DIR / "guest" / "kernel_exec.py").read_text()
     params = {"url": "https://127.0.0.1:8000/user/alice/cvmfs", "ca": GUEST_CA, "token": hub.token,
               "kernel": kernel, "code": code}
-    out = lab.exec("hub", "/opt/jupyterhub/bin/python3", "-c", script, input=json.dumps(params) + "\n",
-                   timeout=150).stdout
-    return json.loads(out)
+    return json.loads(lab.hub_helper("kernel_client.py", "exec", params=params, timeout=150))
 
 
 def test_the_job_runs_the_server_from_cvmfs_with_the_module_loaded(lab, cvmfs_server):

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import LAB_DIR
+from labtest import LAB_DIR
 
 
 def test_apt_uses_only_the_local_repository(lab):

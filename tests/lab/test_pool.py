@@ -4,7 +4,7 @@ import re
 import time
 
 import pytest
-from conftest import LAB_DIR, wait_for
+from labtest import LAB_DIR, wait_for
 
 EXECUTE = ("ex1.lab.test", "ex2.lab.test")
 SERVER_PORT = 8765

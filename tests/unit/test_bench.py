@@ -17,7 +17,7 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "bench"))
 sys.path.insert(0, str(TESTS / "lab"))
 import benchlib  # noqa: E402
-from labkit import network  # noqa: E402
+import firewall  # noqa: E402
 
 # -- statistics and targets ----------------------------------------------------
 
@@ -324,7 +324,7 @@ def test_light_server_answers_on_the_port_batchspawner_gives_it():
         server.wait(10)
 
 
-# -- the firewall rule (labkit/network.py) -----------------------------------------------
+# -- the firewall rule (firewall.py) ------------------------------------------------------
 
 # `nft -j -a list chain inet unchained_lab input` of an execute host with the bench's rule.
 NFT_LISTING = json.dumps({"nftables": [
@@ -338,16 +338,16 @@ NFT_LISTING = json.dumps({"nftables": [
 
 
 def test_the_bench_rule_is_found_by_its_comment_only():
-    assert network.baseline_rule_handles(NFT_LISTING) == [4]
-    assert network.baseline_rule_handles(json.dumps({"nftables": []})) == []
+    assert firewall.baseline_rule_handles(NFT_LISTING) == [4]
+    assert firewall.baseline_rule_handles(json.dumps({"nftables": []})) == []
 
 
 def test_the_bench_rule_admits_tcp_from_the_hub_to_the_ephemeral_ports_only():
-    assert network.baseline_rule("10.77.0.11", (32768, 60999)) == (
+    assert firewall.baseline_rule("10.77.0.11", (32768, 60999)) == (
         'add rule inet unchained_lab input ip saddr 10.77.0.11 tcp dport 32768-60999 accept '
         'comment "unchained-bench-baseline"\n')
     with pytest.raises(ValueError):
-        network.baseline_rule("10.77.0.11", ("32768; flush ruleset", 60999))
+        firewall.baseline_rule("10.77.0.11", ("32768; flush ruleset", 60999))
 
 
 # -- the plot --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from unchained_hub.tunnel import free_port
 
 HUB_DIR = Path(__file__).resolve().parents[2] / "hub"
 
@@ -43,12 +44,6 @@ def fake_ssh(tmp_path):
     (bin_dir / "ssh").write_text(FAKE_SSH)
     (bin_dir / "ssh").chmod(0o755)
     return bin_dir
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(fake_ssh, port, *, mode="serve", socket_path="/job/.unchained/jupyter.sock"):

@@ -47,6 +47,8 @@ def request(connect, tunnel):
         time.sleep(0.2)
 
 
+# The same as unchained_hub.tunnel.free_port: this script runs alone, on the hub
+# with the system's python3 (which has not our package), so it cannot import it.
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -49,7 +49,7 @@ NOTEBOOK_ENV_VERSION = "2026.11"
 
 # Where the hub's proxy listens, as the host machine reaches it.
 HUB_PORT = 8000
-# The secrets labctl makes for the lab, as Hiera data (see ensure_secrets).
+# The secrets labctl makes for the lab, as Hiera data (credentials.py).
 SECRETS_FILE = "pool.yaml"
 ADMIN_TOKEN_KEY = "profile::jupyterhub::admin_services"
 ADMIN_SERVICE = "lab-admin"
@@ -97,6 +97,10 @@ KEYTAB_KEY = "htcondor::kerberos_keytab"
 
 def cvmfs_storage():
     return STATE_DIR / "cvmfs"
+
+
+def secrets_dir():
+    return STATE_DIR / "secrets"
 
 
 def host(name):

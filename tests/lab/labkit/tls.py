@@ -19,7 +19,7 @@ HUB_NAMES = ("DNS:hub.lab.test", "DNS:localhost", f"IP:{config.host('hub').addre
 
 
 def ca_file():
-    return config.STATE_DIR / "secrets" / "ca.crt"
+    return config.secrets_dir() / "ca.crt"
 
 
 def client_context():
