@@ -7,10 +7,43 @@
 #
 # The configuration is JSON made from the `config` hash (JupyterHub's own
 # sections: `JupyterHub`, `Authenticator`, `UnchainedSpawner`, ...), merged
-# over the defaults below; no Python is templated.
+# over the defaults of `profile::jupyterhub::config`; no Python is templated.
+#
+# The work is done by three private classes, chained install -> config ~>
+# service: `install` (the packages, the service account, its sudo rule and
+# the venv, whose changes restart the hub), `config` (the JSON file, the
+# certificate and the systemd unit: any change restarts the hub) and
+# `service`.
+#
+# @example A hub with one notebook environment
+#   class { 'profile::jupyterhub':
+#     config => {
+#       'JupyterHub'       => { 'bind_url' => 'http://:8000' },
+#       'UnchainedSpawner' => {
+#         'environments' => {
+#           'py' => {
+#             'display_name' => 'Python',
+#             'launcher'     => '/opt/unchained/singleuser/bin/unchained-singleuser',
+#             'command'      => ['/opt/unchained/singleuser/bin/jupyterhub-singleuser'],
+#           },
+#         },
+#       },
+#     },
+#   }
 #
 # @param config
 #   JupyterHub configuration by section, e.g. `{'UnchainedSpawner' => {'environments' => {...}}}`.
+#   The settings Puppet knows are checked against their types, and a wrong
+#   one fails the catalogue naming it: in `JupyterHub`, `bind_url`,
+#   `hub_bind_url`, `hub_connect_url` (URLs), `allow_named_servers`,
+#   `cleanup_servers` (Booleans), `authenticator_class`, `spawner_class`; in
+#   `Authenticator`, `allowed_users` and `admin_users` (`Profile::Username`s);
+#   in `KerberosPAMAuthenticator`, `service`, `kinit`, `kinit_timeout`; in
+#   `UnchainedSpawner`, `environments` (`Profile::Jupyterhub_environment` by
+#   id), `default_environment`, `resource_limits`, `presets`, `hub_id`,
+#   `files_dir`, `job_log_dir`, the paths `condor_bin_dir`, `sudo`,
+#   `tunnel_python`, and the intervals in seconds. JupyterHub's other
+#   settings are written as they are (JSON data), for the hub to check.
 # @param admin_services
 #   Services with the admin role, by name, with their API tokens (e.g. a site's monitoring).
 # @param requirements
@@ -36,7 +69,7 @@
 # @param tls_key
 #   The certificate's private key (PEM; a secret: eyaml).
 class profile::jupyterhub (
-  Hash[String[1], Hash] $config = {},
+  Hash[String[1], Hash[String[1], Data]] $config = {},
   Sensitive[Hash[Pattern[/\A[a-z][a-z0-9-]*\z/], String[32]]] $admin_services = Sensitive({}),
   Array[String[1]] $requirements = ['jupyterhub==6.1.1', 'batchspawner==1.3.0', 'jupyterhub-unchained'],
   Optional[Stdlib::Absolutepath] $local_packages = undef,
@@ -49,146 +82,90 @@ class profile::jupyterhub (
   Optional[Pattern[/\A-----BEGIN CERTIFICATE-----\n/]] $tls_certificate = undef,
   Optional[Sensitive[Pattern[/\A-----BEGIN [A-Z ]*PRIVATE KEY-----\n/]]] $tls_key = undef,
 ) {
-  package { [$proxy_package, 'sudo']:
-    ensure => installed,
-  }
-
-  group { $service_user:
-    ensure => present,
-    system => true,
-  }
-  user { $service_user:
-    ensure  => present,
-    system  => true,
-    gid     => $service_user,
-    home    => $state_dir,
-    shell   => '/usr/sbin/nologin',
-    comment => 'JupyterHub',
-    require => Group[$service_user],
-  }
-  file { $state_dir:
-    ensure => directory,
-    owner  => $service_user,
-    group  => $service_user,
-    mode   => '0700',
-  }
-
-  profile::python_venv { $venv:
-    requirements   => $requirements,
-    local_packages => $local_packages,
-    notify         => Service['jupyterhub'],
-  }
-
-  $defaults = {
-    'JupyterHub'       => {
-      'spawner_class'      => 'unchained',
-      'db_url'             => "sqlite:///${state_dir}/jupyterhub.sqlite",
-      'cookie_secret_file' => "${state_dir}/jupyterhub_cookie_secret",
-      # Notebook servers are HTCondor jobs that outlive a hub restart.
-      'cleanup_servers'    => false,
-    },
-    'UnchainedSpawner' => {
-      'tunnel_python'  => "${venv}/bin/python3",
-      'condor_bin_dir' => $condor_bin_dir,
-    },
-  }
   if ($tls_certificate =~ Undef) != ($tls_key =~ Undef) {
     fail('profile::jupyterhub: tls_certificate and tls_key go together; set both or neither')
   }
-  $tls = $tls_certificate ? {
-    undef   => {},
-    default => { 'JupyterHub' => {
-        'ssl_cert' => '/etc/jupyterhub/tls/hub.crt',
-        'ssl_key'  => '/etc/jupyterhub/tls/hub.key',
-    } },
-  }
-  $tokens = $admin_services.unwrap
-  $services = $tokens.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
-  $service_roles = $tokens.empty ? {
-    true    => {},
-    default => { 'JupyterHub' => {
-        'services'   => $services,
-        'load_roles' => [{ 'name' => 'admin', 'services' => $tokens.keys }],
-    } },
-  }
-  $hub_config = deep_merge($defaults, $tls, $config, $service_roles)
 
-  file { '/etc/jupyterhub':
-    ensure => directory,
-    owner  => 'root',
-    group  => $service_user,
-    mode   => '0750',
+  # The settings of `config` that Puppet knows, with their types, so that a
+  # wrong one fails here, named, rather than the hub when it starts. A Struct
+  # cannot leave room for JupyterHub's many other settings, so each known
+  # one that is set is checked on its own.
+  $choice_id = Pattern[/\A[a-z0-9][a-z0-9_.-]{0,63}\z/] # environment and preset ids (the hub's rule)
+  $seconds = Variant[Integer[0], Float[0]]
+  $relative_dir = Pattern[/\A[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\z/]
+  $limit = Struct[{ 'min' => Numeric, 'max' => Numeric, 'default' => Numeric }]
+  $known_settings = {
+    'JupyterHub'               => {
+      'bind_url'            => Stdlib::HTTPUrl,
+      'hub_bind_url'        => Stdlib::HTTPUrl,
+      'hub_connect_url'     => Stdlib::HTTPUrl,
+      'allow_named_servers' => Boolean,
+      'cleanup_servers'     => Boolean,
+      'authenticator_class' => String[1],
+      'spawner_class'       => String[1],
+    },
+    'Authenticator'            => {
+      'allowed_users' => Array[Profile::Username],
+      'admin_users'   => Array[Profile::Username],
+    },
+    'KerberosPAMAuthenticator' => {
+      'service'       => String[1],
+      'kinit'         => Stdlib::Absolutepath,
+      'kinit_timeout' => $seconds,
+    },
+    'UnchainedSpawner'         => {
+      'environments'          => Hash[$choice_id, Profile::Jupyterhub_environment, 1],
+      'default_environment'   => $choice_id,
+      'resource_limits'       => Struct[{
+          cpus          => $limit,
+          memory_gb     => $limit,
+          disk_gb       => $limit,
+          gpus          => $limit,
+          runtime_hours => $limit,
+      }],
+      'presets'               => Hash[$choice_id, Struct[{
+            Optional[display_name]  => String[1],
+            Optional[environment]   => $choice_id,
+            Optional[cpus]          => Numeric,
+            Optional[memory_gb]     => Numeric,
+            Optional[disk_gb]       => Numeric,
+            Optional[gpus]          => Numeric,
+            Optional[runtime_hours] => Numeric,
+      }]],
+      'hub_id'                => Pattern[/\A[A-Za-z0-9_.:@+=,-]+\z/],
+      'files_dir'             => $relative_dir,
+      'job_log_dir'           => $relative_dir,
+      'condor_bin_dir'        => Stdlib::Absolutepath,
+      'sudo'                  => Stdlib::Absolutepath,
+      'tunnel_python'         => Stdlib::Absolutepath,
+      'status_interval'       => $seconds,
+      'status_fast_interval'  => $seconds,
+      'idle_explain_after'    => $seconds,
+      'connect_timeout'       => $seconds,
+      'tunnel_probe_interval' => $seconds,
+      'stop_grace'            => $seconds,
+      'orphan_grace'          => $seconds,
+    },
   }
-  # Holds the services' tokens: readable by the hub only.
-  file { '/etc/jupyterhub/jupyterhub_config.json':
-    ensure    => file,
-    owner     => 'root',
-    group     => $service_user,
-    mode      => '0640',
-    content   => Sensitive(to_json_pretty($hub_config)),
-    show_diff => false,
-    notify    => Service['jupyterhub'],
-  }
-
-  if $tls_certificate {
-    file { '/etc/jupyterhub/tls':
-      ensure => directory,
-      owner  => 'root',
-      group  => $service_user,
-      mode   => '0750',
+  $config.each |$section, $settings| {
+    $settings.each |$key, $value| {
+      $type = $known_settings.dig($section, $key)
+      if $type {
+        # Nested under the Hiera key, so that the message names the setting:
+        # "entry 'profile::jupyterhub::config' entry 'JupyterHub' entry ...".
+        assert_type(
+          Struct[{ 'profile::jupyterhub::config' => Struct[{ $section => Struct[{ $key => $type }] }] }],
+          { 'profile::jupyterhub::config' => { $section => { $key => $value } } },
+        )
+      }
     }
-    file { '/etc/jupyterhub/tls/hub.crt':
-      ensure  => file,
-      owner   => 'root',
-      group   => $service_user,
-      mode    => '0644',
-      content => $tls_certificate,
-      notify  => Service['jupyterhub'],
-    }
-    # Readable by the hub's account, which hands it to the proxy.
-    file { '/etc/jupyterhub/tls/hub.key':
-      ensure    => file,
-      owner     => 'root',
-      group     => $service_user,
-      mode      => '0640',
-      content   => $tls_key,
-      show_diff => false,
-      notify    => Service['jupyterhub'],
-    }
   }
 
-  file { '/etc/sudoers.d/jupyterhub':
-    ensure       => file,
-    owner        => 'root',
-    group        => 'root',
-    mode         => '0440',
-    content      => epp('profile/jupyterhub.sudoers.epp', {
-        'service_user'   => $service_user,
-        'user_group'     => $user_group,
-        'condor_bin_dir' => $condor_bin_dir,
-        'venv'           => $venv,
-    }),
-    validate_cmd => '/usr/sbin/visudo -cf %',
-    require      => Package['sudo'],
-  }
+  contain profile::jupyterhub::install
+  contain profile::jupyterhub::config
+  contain profile::jupyterhub::service
 
-  file { '/etc/systemd/system/jupyterhub.service':
-    ensure  => file,
-    mode    => '0644',
-    content => epp('profile/jupyterhub.service.epp', {
-        'service_user' => $service_user,
-        'state_dir'    => $state_dir,
-        'venv'         => $venv,
-    }),
-  }
-  ~> exec { 'jupyterhub-systemd-reload':
-    command     => ['/usr/bin/systemctl', 'daemon-reload'],
-    refreshonly => true,
-    notify      => Service['jupyterhub'],
-  }
-  service { 'jupyterhub':
-    ensure  => running,
-    enable  => true,
-    require => [File[$state_dir, '/etc/sudoers.d/jupyterhub'], Package[$proxy_package]],
-  }
+  Class['profile::jupyterhub::install']
+  -> Class['profile::jupyterhub::config']
+  ~> Class['profile::jupyterhub::service']
 }

@@ -8,6 +8,10 @@ describe 'site.pp' do
     'bad-bind.example.test'     => %r{parameter 'container_binds' .*Htcondor::Bind_path},
     'bad-realm.example.test'    => %r{parameter 'realm' expects a match for Profile::Krb5_realm},
     'bad-tls.example.test'      => %r{tls_certificate and tls_key go together},
+    'bad-hubconfig.example.test' =>
+      %r{entry 'profile::jupyterhub::config' entry 'JupyterHub' entry 'allow_named_servers' expects a Boolean value},
+    'bad-environment.example.test' =>
+      %r{entry 'UnchainedSpawner' entry 'environments' entry 'py' entry 'hidden' expects a Boolean value},
     'bad-kerberos.example.test' => %r{user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab},
   }.each do |certname, message|
     context "on #{certname}" do

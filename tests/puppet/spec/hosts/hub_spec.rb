@@ -1,8 +1,14 @@
 # The hub role: JupyterHub as an unprivileged service with an exact sudo rule,
 # configured as JSON from Hiera, secrets kept out of reports.
 require 'json'
+require 'yaml'
 
 describe 'site.pp' do
+  # The class that a resource of the catalogue is declared in.
+  def container_of(type, title)
+    catalogue.container_of(catalogue.resource(type, title)).ref
+  end
+
   context 'on the hub' do
     hiera_node 'hub.example.test'
     include_context 'Debian trixie facts'
@@ -13,6 +19,38 @@ describe 'site.pp' do
     it { is_expected.to compile.with_all_deps }
     it { is_expected.to contain_class('role::hub') }
     it { is_expected.to contain_class('profile::htcondor') }
+
+    it 'does the work in private classes, chained install -> config ~> service' do
+      is_expected.to contain_class('profile::jupyterhub::install')
+        .that_comes_before('Class[profile::jupyterhub::config]')
+      is_expected.to contain_class('profile::jupyterhub::config')
+        .that_notifies('Class[profile::jupyterhub::service]')
+      is_expected.to contain_class('profile::jupyterhub::service')
+    end
+
+    it 'restarts the hub when its venv, configuration or unit changes' do
+      is_expected.to contain_profile__python_venv('/opt/jupyterhub').that_notifies('Service[jupyterhub]')
+      is_expected.to contain_file(config).that_notifies('Service[jupyterhub]')
+      is_expected.to contain_exec('jupyterhub-systemd-reload')
+        .with_refreshonly(true)
+        .that_notifies('Service[jupyterhub]')
+    end
+
+    it 'installs the account, proxy, venv and sudo rule before the configuration and the service' do
+      install = 'Class[Profile::Jupyterhub::Install]'
+      expect(container_of('User', 'jupyterhub')).to eq(install)
+      expect(container_of('File', '/var/lib/jupyterhub')).to eq(install)
+      expect(container_of('Package', 'node-configurable-http-proxy')).to eq(install)
+      expect(container_of('Profile::Python_venv', '/opt/jupyterhub')).to eq(install)
+      expect(container_of('File', sudoers)).to eq(install)
+      expect(container_of('File', config)).to eq('Class[Profile::Jupyterhub::Config]')
+      expect(container_of('Service', 'jupyterhub')).to eq('Class[Profile::Jupyterhub::Service]')
+    end
+
+    it 'does not restart the hub for a change of the sudo rule, which sudo reads for every command' do
+      is_expected.to contain_file(sudoers).that_requires('Package[sudo]')
+      is_expected.not_to contain_file(sudoers).that_notifies('Service[jupyterhub]')
+    end
 
     it 'runs the hub as its own system account, not root' do
       is_expected.to contain_user('jupyterhub').with_system(true).with_shell('/usr/sbin/nologin')
@@ -33,9 +71,16 @@ describe 'site.pp' do
       expect(json['JupyterHub']['bind_url']).to eq('http://:8000')
       expect(json['UnchainedSpawner']['tunnel_python']).to eq('/opt/jupyterhub/bin/python3')
       expect(json['UnchainedSpawner']['environments']['py']['display_name']).to eq('Python')
+      expect(json['UnchainedSpawner']['environments']['py-api']['hidden']).to be(true)
       expect(json['JupyterHub']['services']).to eq([{ 'name' => 'monitoring',
                                                        'api_token' => 'rspec-fake-service-token-0123456789abcdef' }])
       expect(json['JupyterHub']['load_roles']).to eq([{ 'name' => 'admin', 'services' => ['monitoring'] }])
+    end
+
+    it 'writes the settings Puppet does not know as they are' do
+      json = JSON.parse(catalogue.resource('File', config)[:content])
+      expect(json['ConfigurableHTTPProxy']).to eq('api_url' => 'http://127.0.0.1:8001')
+      expect(json['UnchainedSpawner']['poll_interval']).to eq(5)
     end
 
     it 'gives the hub exact commands as members of the user group only' do
@@ -68,5 +113,39 @@ describe 'site.pp' do
       expect(json['JupyterHub']['ssl_cert']).to eq('/etc/jupyterhub/tls/hub.crt')
       expect(json['JupyterHub']['ssl_key']).to eq('/etc/jupyterhub/tls/hub.key')
     end
+  end
+
+  context "on the lab's hub, with the lab's own data (tests/lab/hiera)" do
+    let(:node) { 'hub.lab.test' }
+    let(:hiera_config) { File.join(FIXTURES_DIR, 'lab', 'hiera.yaml') }
+
+    include_context 'Debian trixie facts'
+
+    lab_data = File.expand_path('../../lab/hiera/nodes/hub.lab.test.yaml', SPEC_DIR)
+
+    it { is_expected.to compile.with_all_deps }
+
+    it 'writes every setting the lab gives, unchanged' do
+      lab_config = YAML.safe_load(File.read(lab_data)).fetch('profile::jupyterhub::config')
+      json = JSON.parse(catalogue.resource('File', '/etc/jupyterhub/jupyterhub_config.json')[:content])
+      lab_config.each do |section, settings|
+        settings.each do |key, value|
+          expect(json[section][key]).to eq(value), "#{section}.#{key}"
+        end
+      end
+    end
+  end
+end
+
+# The hub's install, config and service classes are private: only
+# profile::jupyterhub declares them. (On a host without the hub role, which
+# would declare them first.)
+%w[install config service].each do |part|
+  describe "profile::jupyterhub::#{part}", type: :class do
+    let(:node) { 'submit.example.test' }
+
+    include_context 'Debian trixie facts'
+
+    it { is_expected.to compile.and_raise_error(%r{Class profile::jupyterhub::#{part} is private}) }
   end
 end

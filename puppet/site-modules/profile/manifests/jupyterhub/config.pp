@@ -1,0 +1,100 @@
+# @summary The hub's configuration file, certificate and systemd unit.
+#
+# `/etc/jupyterhub/jupyterhub_config.json` is the `config` parameter of
+# `profile::jupyterhub` merged over the defaults below, with the TLS files
+# and the admin services added. Every change here restarts the hub
+# (config ~> service); a change of the unit reloads systemd first.
+#
+# @api private
+class profile::jupyterhub::config {
+  assert_private()
+
+  $service_user = $profile::jupyterhub::service_user
+  $state_dir = $profile::jupyterhub::state_dir
+
+  $defaults = {
+    'JupyterHub'       => {
+      'spawner_class'      => 'unchained',
+      'db_url'             => "sqlite:///${state_dir}/jupyterhub.sqlite",
+      'cookie_secret_file' => "${state_dir}/jupyterhub_cookie_secret",
+      # Notebook servers are HTCondor jobs that outlive a hub restart.
+      'cleanup_servers'    => false,
+    },
+    'UnchainedSpawner' => {
+      'tunnel_python'  => "${profile::jupyterhub::venv}/bin/python3",
+      'condor_bin_dir' => $profile::jupyterhub::condor_bin_dir,
+    },
+  }
+  $tls = $profile::jupyterhub::tls_certificate ? {
+    undef   => {},
+    default => { 'JupyterHub' => {
+        'ssl_cert' => '/etc/jupyterhub/tls/hub.crt',
+        'ssl_key'  => '/etc/jupyterhub/tls/hub.key',
+    } },
+  }
+  $tokens = $profile::jupyterhub::admin_services.unwrap
+  $services = $tokens.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
+  $service_roles = $tokens.empty ? {
+    true    => {},
+    default => { 'JupyterHub' => {
+        'services'   => $services,
+        'load_roles' => [{ 'name' => 'admin', 'services' => $tokens.keys }],
+    } },
+  }
+  $hub_config = deep_merge($defaults, $tls, $profile::jupyterhub::config, $service_roles)
+
+  file { '/etc/jupyterhub':
+    ensure => directory,
+    owner  => 'root',
+    group  => $service_user,
+    mode   => '0750',
+  }
+  # Holds the services' tokens: readable by the hub only.
+  file { '/etc/jupyterhub/jupyterhub_config.json':
+    ensure    => file,
+    owner     => 'root',
+    group     => $service_user,
+    mode      => '0640',
+    content   => Sensitive(to_json_pretty($hub_config)),
+    show_diff => false,
+  }
+
+  if $profile::jupyterhub::tls_certificate {
+    file { '/etc/jupyterhub/tls':
+      ensure => directory,
+      owner  => 'root',
+      group  => $service_user,
+      mode   => '0750',
+    }
+    file { '/etc/jupyterhub/tls/hub.crt':
+      ensure  => file,
+      owner   => 'root',
+      group   => $service_user,
+      mode    => '0644',
+      content => $profile::jupyterhub::tls_certificate,
+    }
+    # Readable by the hub's account, which hands it to the proxy.
+    file { '/etc/jupyterhub/tls/hub.key':
+      ensure    => file,
+      owner     => 'root',
+      group     => $service_user,
+      mode      => '0640',
+      content   => $profile::jupyterhub::tls_key,
+      show_diff => false,
+    }
+  }
+
+  file { '/etc/systemd/system/jupyterhub.service':
+    ensure  => file,
+    mode    => '0644',
+    content => epp('profile/jupyterhub.service.epp', {
+        'service_user' => $service_user,
+        'state_dir'    => $state_dir,
+        'venv'         => $profile::jupyterhub::venv,
+    }),
+  }
+  ~> exec { 'jupyterhub-systemd-reload':
+    command     => ['/usr/bin/systemctl', 'daemon-reload'],
+    refreshonly => true,
+  }
+}

@@ -1,0 +1,11 @@
+# @summary Runs the hub; a change of its venv or configuration restarts it.
+#
+# @api private
+class profile::jupyterhub::service {
+  assert_private()
+
+  service { 'jupyterhub':
+    ensure => running,
+    enable => true,
+  }
+}
