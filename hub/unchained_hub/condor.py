@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .contract import TOKEN_NAME, is_username
+from .contract import ATTACH, TOKEN_NAME, is_username, safe
 
 JOB_ID = re.compile(r"^([0-9]+)\.0$")
 SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
@@ -135,10 +135,14 @@ class UserCondor:
         return await self._call("condor_ssh_to_job", f"{int(cluster)}.0", *command,
                                 stdin=stdin, timeout=timeout)
 
-    def tunnel_argv(self, cluster, ssh_wrapper):
-        """The long-running tunnel command (see tunnel.py); ssh_wrapper is the
-        list of words condor_ssh_to_job runs in place of ssh."""
-        return self._argv("condor_ssh_to_job", "-ssh", " ".join(ssh_wrapper), f"{int(cluster)}.0")
+    def tunnel_argv(self, cluster, ssh, launcher):
+        """The command line of a server's session (see tunnel.py): `ssh` is the
+        list of words condor_ssh_to_job runs as ssh (one word with spaces is
+        quoted as condor_ssh_to_job's argument syntax wants), `launcher`
+        runs `attach` in the job."""
+        words = " ".join(f"'{word}'" if " " in word else word for word in ssh)
+        return self._argv("condor_ssh_to_job", "-ssh", words, f"{int(cluster)}.0",
+                          safe(launcher, "launcher"), ATTACH)
 
 
 async def query_jobs(hub_id, *, bin_dir="/usr/bin", runner=run, timeout=30):

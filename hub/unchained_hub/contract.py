@@ -1,14 +1,17 @@
 """The contract between the hub and the job, and the checks both sides share.
 
-The hub and the job meet in three places, each spelled here once:
+One `condor_ssh_to_job` session per server carries everything between hub
+and job (see `tunnel.py`). What both ends must agree on is spelled here once:
 
-- the job's private directory in its scratch space and the sockets in it
-  (`PRIVATE_DIR`, `CONTROL_SOCKET`, `SERVER_SOCKET`), whose path the job
-  reports and the hub accepts only if it matches `SOCKET_PATH`;
-- the launcher's subcommands that the hub runs in the job through
-  `condor_ssh_to_job` (`RECEIVE`, `STOP`), and the tunnel's ssh wrapper that
-  `condor_ssh_to_job` runs on the hub (`python -m TUNNEL_MODULE`);
-- the name of the user's IDTOKEN (`TOKEN_NAME`).
+- the job's private directory `JOB_DIR`, in the job's own /tmp (HTCondor's
+  MOUNT_UNDER_SCRATCH gives each job a private one), and the sockets in it:
+  the launcher's control socket, the server's socket (the far end of the
+  hub's forward) and the hub API's socket (the near end of the reverse
+  forward, one name per session: `hub_api_socket`);
+- the launcher's subcommands run through that session (`ATTACH`) or on
+  their own (`STOP`), and the lines `ATTACH` answers with (`ANSWER`);
+- the ProxyCommand the hub gives ssh (`python -m FDPASS_MODULE`) and the name
+  of the user's IDTOKEN (`TOKEN_NAME`).
 
 The hub's sudo rule (puppet: `profile/templates/jupyterhub.sudoers.epp`)
 allows exactly the command lines built from these; `tests/unit/test_sudoers.py`
@@ -21,17 +24,19 @@ library only. Every pattern is matched whole (`fullmatch`): with `match`,
 
 import re
 
-PRIVATE_DIR = ".unchained"
-CONTROL_SOCKET = "control.sock"
-SERVER_SOCKET = "jupyter.sock"
-# A server socket path the job may report: inside an HTCondor scratch directory.
-SOCKET_PATH = re.compile(r"/[A-Za-z0-9_./-]{1,90}/" + re.escape(f"{PRIVATE_DIR}/{SERVER_SOCKET}"))
+JOB_DIR = "/tmp/.unchained"
+CONTROL_SOCKET = f"{JOB_DIR}/control.sock"
+SERVER_SOCKET = f"{JOB_DIR}/jupyter.sock"
+HUB_API_SOCKET = re.compile(re.escape(JOB_DIR) + r"/hub-api-[0-9a-f]{16}\.sock")
 
-# The launcher's subcommands: `receive` takes the server's settings (JSON on
-# standard input) and prints the server socket's path; `stop` stops the server.
-RECEIVE = "receive"
+# `attach` takes one JSON line on standard input ({"env": {...}, "hub_api":
+# PATH}), starts the server (or finds it running), answers with lines that
+# begin with ANSWER, and holds the session until its standard input ends.
+# A line "stop" on its standard input stops the server gracefully.
+ATTACH = "attach"
 STOP = "stop"
-TUNNEL_MODULE = "unchained_hub.tunnel"
+ANSWER = "unchained-answer "
+FDPASS_MODULE = "unchained_hub.fdpass"
 TOKEN_NAME = "unchained-hub"
 # The hub's settings for the server that the job's own environment provides.
 NOT_SENT = frozenset({"HOME", "USER", "SHELL", "PATH", "LANG"})
@@ -58,5 +63,5 @@ def is_username(name):
 
 
 def settings_for_job(env):
-    """The server's settings the hub sends into the job (`RECEIVE`)."""
+    """The server's settings the hub sends into the job (`ATTACH`)."""
     return {name: value for name, value in env.items() if name not in NOT_SENT}

@@ -111,6 +111,13 @@ class UnchainedSettings(Configurable):
     def _default_tunnel_python(self):
         return sys.executable
 
+    tunnel_dir = Unicode(
+        "/run/jupyterhub/tunnels",
+        help="""Where the hub-side ends of the tunnels are: a directory per user, the hub's
+        own, that only the hub's account and that user can enter (by ACL; the file system
+        must support POSIX ACLs). Its parent must let users pass (mode 0711).""",
+    ).tag(config=True)
+
     tunnel_probe_interval = Float(
         1.0, help="Seconds between checks that a tunnel still carries requests."
     ).tag(config=True)
@@ -146,6 +153,7 @@ class UnchainedSettings(Configurable):
         safe(self.hub_id, "hub_id")
         safe(self.files_dir, "files_dir")
         safe(self.job_log_dir, "job_log_dir")
+        safe(self.tunnel_dir, "tunnel_dir")
         return options.load_choices(self.resource_limits, self.presets, self.environments,
                                     self.default_environment)
 

@@ -5,16 +5,19 @@ The job starts as
     unchained-singleuser --files-dir jupyter -- jupyterhub-singleuser [ARGS]
 
 and waits. Nothing secret is in the job's ClassAd, arguments or environment:
-the hub sends the notebook server's settings (its API token among them)
-through `condor_ssh_to_job`, which runs `unchained-singleuser receive` inside
-the job with the settings on standard input. `receive` hands them over a
-Unix socket in a private (0700) directory of the job's scratch space, and
-prints the path of the socket the notebook server will listen on, which is
-all the hub needs to learn from the job. No hub API is involved.
+the hub reaches the job through one `condor_ssh_to_job` session per server
+(see `tunnel.py`), which runs `unchained-singleuser attach` inside the job
+with the server's settings (its API token among them) on standard input.
+`attach` hands them to the launcher over a socket in a private directory of
+the job's own /tmp, answers when the server listens, and holds the session
+open: the hub's forward to the server's socket and the reverse forward to
+the hub's API (relayed by the launcher to a loopback port in the job, since
+the single-user server speaks to the hub API over TCP only) live in it.
 
-`unchained-singleuser stop` (also run through `condor_ssh_to_job`) stops the
-server gracefully, so the job ends by itself and HTCondor brings the files
-back; a plain `condor_rm` would discard them.
+A line `stop` on `attach`'s standard input, or `unchained-singleuser stop`
+run through a session of its own, stops the server gracefully, so the job
+ends by itself and HTCondor brings the files back; a plain `condor_rm`
+would discard them.
 
 With `--preload MODULE` (repeatable), the server's process starts at once,
 imports those modules while the hub is still connecting, and runs the
@@ -35,14 +38,17 @@ import json
 import os
 import re
 import runpy
+import select
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
-from .contract import CONTROL_SOCKET, LMOD_MODULE, PRIVATE_DIR, RECEIVE, SERVER_SOCKET, STOP
+from .contract import ANSWER, ATTACH, CONTROL_SOCKET, HUB_API_SOCKET, JOB_DIR, LMOD_MODULE, SERVER_SOCKET, STOP
 
 JUPYTER_DEFAULT_PORT = 8888
 # Settings the hub may send: environment variables, by name.
@@ -54,10 +60,14 @@ SHELL_VARIABLES = {"_", "SHLVL", "PWD", "OLDPWD"}
 
 
 def private_dir():
-    scratch = os.environ.get("_CONDOR_SCRATCH_DIR")
-    if not scratch:
-        sys.exit("unchained-singleuser: _CONDOR_SCRATCH_DIR is not set; run me as an HTCondor job")
-    return os.path.join(scratch, PRIVATE_DIR)
+    """JOB_DIR, in the job's own /tmp: HTCondor mounts a private one per job
+    (MOUNT_UNDER_SCRATCH), which other users of the worker cannot enter."""
+    info = os.stat(os.path.dirname(JOB_DIR))
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        sys.exit(f"unchained-singleuser: {os.path.dirname(JOB_DIR)} is shared with other users on this worker; "
+                 "the notebook's sockets need the private /tmp HTCondor gives each job "
+                 "(MOUNT_UNDER_SCRATCH = /tmp,/var/tmp). Ask your site admin.")
+    return JOB_DIR
 
 
 def log(message):
@@ -85,22 +95,20 @@ def lmod_environment(module):
 
 
 def serve(args):
-    """The job: wait for the hub's settings, run the server, obey `stop`."""
+    """The job: wait for the hub's settings, run the server, relay the hub's
+    API, obey `stop`."""
     if args.lmod:
         environment = lmod_environment(args.lmod)
         os.environ.clear()
         os.environ.update(environment)
         log(f"loaded {args.lmod}")
     os.umask(0o077)
-    private = private_dir()
-    os.makedirs(private, mode=0o700, exist_ok=True)
-    os.chmod(private, 0o700)
+    os.makedirs(private_dir(), mode=0o700, exist_ok=True)
+    os.chmod(JOB_DIR, 0o700)
     files = os.path.abspath(args.files_dir)
     os.makedirs(files, mode=0o700, exist_ok=True)
-    control_path = os.path.join(private, CONTROL_SOCKET)
-    server_path = os.path.join(private, SERVER_SOCKET)
 
-    command = [*args.command, f"--ServerApp.sock={server_path}", "--ServerApp.sock_mode=0600",
+    command = [*args.command, f"--ServerApp.sock={SERVER_SOCKET}", "--ServerApp.sock_mode=0600",
                f"--ServerApp.root_dir={files}"]
     preloaded = None
     if args.preload:
@@ -109,41 +117,27 @@ def serve(args):
              *[f"--module={m}" for m in args.preload], "--", *command],
             stdin=subprocess.PIPE, cwd=files)
 
+    relay = HubApiRelay()
     control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    control.bind(control_path)
+    control.bind(CONTROL_SOCKET)
     control.listen(4)
     control.settimeout(args.wait_for_hub)
     log(f"waiting up to {args.wait_for_hub} s for the hub's settings")
     try:
-        conn, settings = _accept_start(control)
+        conn, request = _accept_start(control)
     except TimeoutError:
         if preloaded:
             preloaded.kill()
         sys.exit(f"unchained-singleuser: the hub did not connect within {args.wait_for_hub} s; "
                  "the spawn was probably cancelled. Start the server again from the hub.")
-
-    env = dict(os.environ)
-    env.update(settings)
-    # jupyterhub-singleuser takes its port from the service URL, and
-    # jupyter_server refuses a socket together with any port but its default.
-    # The server listens only on the socket; the URL's port means nothing.
-    service = urllib.parse.urlsplit(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1/"))
-    env["JUPYTERHUB_SERVICE_URL"] = service._replace(netloc=f"127.0.0.1:{JUPYTER_DEFAULT_PORT}").geturl()
-    home = os.path.expanduser("~")
-    env.setdefault("HOME", home if os.path.isdir(home) else files)
-    # What the job asked for, as jupyter-resource-usage reads it: the status
-    # bar shows usage against these limits.
-    for name, value in job_limits(os.environ.get("_CONDOR_JOB_AD")).items():
-        env.setdefault(name, value)
+    relay.target = request["hub_api"]
+    env = server_environment(dict(os.environ), request["env"], relay.port, files)
     if preloaded:
         server = preloaded
         server.stdin.write(json.dumps(env).encode())
         server.stdin.close()
     else:
         server = subprocess.Popen(command, env=env, cwd=files)
-    _reply(conn, {"socket": server_path})
-    log(f"started {args.command[0]} (pid {server.pid}) on {server_path}")
-
     stopping = False
 
     def terminate(signum=signal.SIGTERM, _frame=None):
@@ -152,15 +146,17 @@ def serve(args):
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
 
+    # Before the answer: from then on the hub (or HTCondor) may stop us.
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, terminate)
+    _reply(conn, {"socket": SERVER_SOCKET})
+    conn.close()
+    log(f"started {args.command[0]} (pid {server.pid}) on {SERVER_SOCKET}")
     control.settimeout(0.5)
     while server.poll() is None:
         try:
             conn, _ = control.accept()
-        except TimeoutError:
-            continue
-        except InterruptedError:
+        except (TimeoutError, InterruptedError):
             continue
         with conn:
             message = _read(conn)
@@ -168,11 +164,16 @@ def serve(args):
                 log("stop requested by the hub")
                 _reply(conn, {"ok": True})
                 terminate()
+            elif message.get("op") == "start" and _valid_start(message) is None:
+                # The hub reconnected: the server runs already; its API is
+                # now at the new session's socket.
+                relay.target = message["hub_api"]
+                _reply(conn, {"socket": SERVER_SOCKET})
             else:
                 _reply(conn, {"error": "unknown request"})
     code = server.wait()
     control.close()
-    for path in (control_path, server_path):
+    for path in (CONTROL_SOCKET, SERVER_SOCKET):
         if os.path.exists(path):
             os.unlink(path)
     if stopping:
@@ -180,6 +181,76 @@ def serve(args):
         return 0
     log(f"server exited with status {code}")
     return code
+
+
+def server_environment(env, settings, relay_port, files):
+    """The server's environment: the job's, the hub's settings, and what the
+    job itself knows (its limits, where the hub's API is relayed)."""
+    env.update(settings)
+    # jupyterhub-singleuser takes its port from the service URL, and
+    # jupyter_server refuses a socket together with any port but its default.
+    # The server listens only on the socket; the URL's port means nothing.
+    service = urllib.parse.urlsplit(env.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1/"))
+    env["JUPYTERHUB_SERVICE_URL"] = service._replace(netloc=f"127.0.0.1:{JUPYTER_DEFAULT_PORT}").geturl()
+    # The hub's API (and its activity URL) is reached through the session.
+    api = urllib.parse.urlsplit(env.get("JUPYTERHUB_API_URL", ""))
+    if api.netloc:
+        origin, relayed = f"{api.scheme}://{api.netloc}/", f"http://127.0.0.1:{relay_port}/"
+        for name, value in settings.items():
+            if name.startswith("JUPYTERHUB_") and value.startswith(origin):
+                env[name] = relayed + value[len(origin):]
+    home = os.path.expanduser("~")
+    env.setdefault("HOME", home if os.path.isdir(home) else files)
+    # What the job asked for, as jupyter-resource-usage reads it: the status
+    # bar shows usage against these limits.
+    for name, value in job_limits(os.environ.get("_CONDOR_JOB_AD")).items():
+        env.setdefault(name, value)
+    return env
+
+
+class HubApiRelay:
+    """127.0.0.1:port in the job, relayed to the hub API's socket of the
+    current session (the reverse forward of the hub's ssh). Any process on
+    the worker may connect, as any could reach the hub's API port before;
+    the hub's API still wants a token for everything."""
+
+    def __init__(self):
+        self.target = None
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            client, _ = self._listener.accept()
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client):
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with client, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as upstream:
+            try:
+                upstream.connect(self.target)
+            except (OSError, TypeError):
+                return  # no session: the server sees a closed connection and retries
+            back = threading.Thread(target=_pipe, args=(upstream, client))
+            back.start()
+            _pipe(client, upstream)
+            back.join()
+
+
+def _pipe(source, sink):
+    """Copy until the source ends, then end the sink's writing; on any error
+    end both, so that the other direction does not wait forever."""
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+        sink.shutdown(socket.SHUT_WR)
+    except OSError:
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def run_preloaded(args):
@@ -220,17 +291,25 @@ def _accept_start(control):
     while True:
         conn, _ = control.accept()
         message = _read(conn)
-        if message.get("op") != "start" or not isinstance(message.get("env"), dict):
-            _reply(conn, {"error": "expected a start request"})
-            conn.close()
-            continue
-        env = message["env"]
-        bad = [k for k, v in env.items() if not ALLOWED_NAME.match(str(k)) or not isinstance(v, str)]
-        if bad:
-            _reply(conn, {"error": f"refused settings: {', '.join(map(str, bad))[:200]}"})
-            conn.close()
-            continue
-        return conn, env
+        error = _valid_start(message)
+        if error is None and not message["env"]:
+            error = "the hub sent no settings; start the server again from the hub"
+        if error is None:
+            return conn, message
+        _reply(conn, {"error": error})
+        conn.close()
+
+
+def _valid_start(message):
+    """None if message is a start request the launcher takes, else why not."""
+    if message.get("op") != "start" or not isinstance(message.get("env"), dict):
+        return "expected a start request"
+    if not isinstance(message.get("hub_api"), str) or not HUB_API_SOCKET.fullmatch(message["hub_api"]):
+        return "the start request names no hub API socket"
+    bad = [k for k, v in message["env"].items() if not ALLOWED_NAME.match(str(k)) or not isinstance(v, str)]
+    if bad:
+        return f"refused settings: {', '.join(map(str, bad))[:200]}"
+    return None
 
 
 def _read(conn, limit=1 << 20):
@@ -255,31 +334,77 @@ def _reply(conn, message):
 
 def _request(message, wait):
     """Send one request to the job's launcher, waiting for it to listen."""
-    path = os.path.join(private_dir(), CONTROL_SOCKET)
     deadline = time.monotonic() + wait
     while True:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.connect(path)
+                conn.connect(CONTROL_SOCKET)
                 conn.sendall(json.dumps(message).encode() + b"\n")
                 return _read(conn)
         except (FileNotFoundError, ConnectionRefusedError):
             if time.monotonic() > deadline:
-                sys.exit(f"unchained-singleuser: the job's launcher is not listening on {path}")
+                sys.exit(f"unchained-singleuser: the job's launcher is not listening on {CONTROL_SOCKET}")
             time.sleep(0.1)
 
 
-def receive(args):
-    """Run by the hub inside the job: settings on stdin, socket path out."""
+def _answer(**message):
+    print(ANSWER + json.dumps(message), flush=True)
+
+
+def _listening(path):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+            return True
+        except OSError:
+            return False
+
+
+def attach(args):
+    """Run by the hub inside the job, for the life of its session: settings
+    in, answers out (ANSWER lines: started, ready, then stopped or ended)."""
+    line = sys.stdin.readline(1 << 20)
     try:
-        env = json.loads(sys.stdin.read())
+        request = json.loads(line)
     except ValueError:
-        sys.exit("unchained-singleuser receive: standard input is not JSON")
-    answer = _request({"op": "start", "env": env}, args.wait)
+        _answer(error="the hub's settings are not JSON")
+        return 2
+    if not isinstance(request, dict):
+        request = {}
+    answer = _request({"op": "start", "env": request.get("env"), "hub_api": request.get("hub_api")}, args.wait)
     if "socket" not in answer:
-        sys.exit(f"unchained-singleuser receive: {answer.get('error', 'no answer')}")
-    print(answer["socket"])
-    return 0
+        _answer(error=answer.get("error", "the job's launcher did not answer"))
+        return 1
+    _answer(started=True)
+    deadline = time.monotonic() + args.ready_wait
+    while not _listening(SERVER_SOCKET):
+        if time.monotonic() > deadline or not os.path.exists(CONTROL_SOCKET):
+            _answer(error=f"the notebook server did not listen within {args.ready_wait:g} s; "
+                          "its output is in the job's error file")
+            return 1
+        time.sleep(0.02)
+    _answer(ready=True)
+    # Hold the session: until the hub closes it, asks to stop, or the server ends.
+    while True:
+        readable, _, _ = select.select([sys.stdin], [], [], 1.0)
+        if readable:
+            command = sys.stdin.readline(100).strip()
+            if command == STOP:
+                answer = _request({"op": "stop"}, args.wait)
+                _answer(stopped=bool(answer.get("ok")))
+                return 0
+            if not command:
+                return 0  # the hub closed the session
+        elif not stat.S_ISSOCK(_mode(SERVER_SOCKET)):
+            _answer(ended="the notebook server is no longer running")
+            return 1
+
+
+def _mode(path):
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return 0
 
 
 def stop(args):
@@ -296,12 +421,14 @@ def main(argv=None):
         parser.add_argument("--module", action="append", default=[])
         parser.add_argument("command", nargs="+")
         return run_preloaded(parser.parse_args(argv[1:]))
-    if argv[:1] in ([RECEIVE], [STOP]):
+    if argv[:1] in ([ATTACH], [STOP]):
         parser = argparse.ArgumentParser(prog=f"unchained-singleuser {argv[0]}")
         parser.add_argument("--wait", type=float, default=20,
                             help="seconds to wait for the job's launcher to listen")
+        parser.add_argument("--ready-wait", type=float, default=300,
+                            help="seconds to wait for the notebook server to listen (attach)")
         args = parser.parse_args(argv[1:])
-        return receive(args) if argv[0] == RECEIVE else stop(args)
+        return attach(args) if argv[0] == ATTACH else stop(args)
     parser = argparse.ArgumentParser(prog="unchained-singleuser", description=__doc__.split("\n\n")[0])
     parser.add_argument("--files-dir", required=True, help="the user's files, relative to the job's directory")
     parser.add_argument("--wait-for-hub", type=float, default=600,

@@ -10,20 +10,19 @@ a job's state means for its server (`jobstate.py`), the hub-job contract
 """
 
 import asyncio
-import json
 import os
 import pwd
 import time
+import urllib.parse
 
 import batchspawner
 from jupyterhub.apihandlers import default_handlers
 from tornado import web
 from traitlets import Integer, Unicode
 
-from . import condor, contract, jobstate, submit
+from . import condor, contract, jobstate, submit, tunnel
 from .poller import JobPoller
 from .settings import UnchainedSettings
-from .tunnel import Tunnel, free_port
 
 # Importing batchspawner appends its report API, which sets any attribute a
 # job posts, to JupyterHub's handlers. We need no report API: take it out.
@@ -38,8 +37,6 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
     cluster = Integer(0)
     job_started = Integer(0)
     environment_id = Unicode("")
-    socket_path = Unicode("")
-    tunnel_port = Integer(0)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -73,8 +70,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         state = super().get_state()
         if self.cluster:
             state.update(cluster=self.cluster, job_started=self.job_started,
-                         environment_id=self.environment_id,
-                         socket_path=self.socket_path, tunnel_port=self.tunnel_port)
+                         environment_id=self.environment_id)
         return state
 
     def load_state(self, state):
@@ -83,17 +79,12 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         self.job_started = int(state.get("job_started", 0))
         env_id = state.get("environment_id", "")
         self.environment_id = env_id if env_id in self._choices.environments else ""
-        path = state.get("socket_path", "")
-        self.socket_path = path if contract.SOCKET_PATH.fullmatch(path) else ""
-        self.tunnel_port = int(state.get("tunnel_port", 0))
 
     def clear_state(self):
         super().clear_state()
         self.cluster = 0
         self.job_started = 0
         self.environment_id = ""
-        self.socket_path = ""
-        self.tunnel_port = 0
 
     # -- progress -----------------------------------------------------------
 
@@ -150,13 +141,11 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
                 host = await self._wait_running(submitted_serial)
                 self._emit(60, f"Job {self.cluster}.0 is running on {host}; connecting to it")
                 try:
-                    self.socket_path = await self._handshake(user_condor, request.environment.launcher)
+                    await self._connect(contract.settings_for_job(self.get_env()))
                     break
                 except _JobRestarted:
                     self._emit(40, f"Job {self.cluster}.0 stopped on {host} before its server came up; "
                                    "HTCondor starts it again (and holds it if that keeps failing)")
-            self.tunnel_port = free_port()
-            await self._open_tunnel()
             self._emit(90, "Connected; waiting for JupyterLab to answer")
             await self._wait_answering()
         except BaseException:
@@ -216,44 +205,55 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         return jobstate.gone_message(self.cluster, history, log_dir=self.job_log_dir,
                                      while_starting=while_starting)
 
-    async def _handshake(self, user_condor, launcher):
-        """Send the server's settings into the job; learn its socket path."""
-        env = contract.settings_for_job(self.get_env())
-        deadline = time.monotonic() + self.connect_timeout
-        while True:
-            try:
-                out = await user_condor.ssh_to_job(self.cluster, launcher, contract.RECEIVE,
-                                                   stdin=json.dumps(env), timeout=self.connect_timeout)
-                break
-            except condor.CondorError as e:
-                # For a moment after the job starts its starter is unknown;
-                # but the job may also have been held or ended meanwhile.
-                await self.poller.next_update(timeout=2)
-                if await self._starting_verdict(self.poller.status(self.cluster)) == jobstate.QUEUED:
-                    raise _JobRestarted() from None
-                if time.monotonic() > deadline:
-                    raise web.HTTPError(500, f"Could not reach job {self.cluster}.0: {e}") from None
-                await asyncio.sleep(0.2)
-        path = out.strip().splitlines()[-1] if out.strip() else ""
-        if not contract.SOCKET_PATH.fullmatch(path):
-            raise web.HTTPError(500, f"Job {self.cluster}.0 reported an unexpected socket path {path[:100]!r}")
-        return path
+    async def _connect(self, settings):
+        """Open the server's tunnel (with its settings, on the first connect),
+        watching the job meanwhile: held or gone ends the spawn, idle again
+        means HTCondor restarts it."""
+        self._tunnel = self._make_tunnel(settings)
+        opening = asyncio.ensure_future(self._tunnel.open())
+        try:
+            while not opening.done():
+                await asyncio.wait({opening}, timeout=2)
+                if not opening.done():
+                    await self.poller.next_update(timeout=2)
+                    if await self._starting_verdict(self.poller.status(self.cluster)) == jobstate.QUEUED:
+                        raise _JobRestarted()
+            opening.result()
+        except tunnel.TunnelError as e:
+            await self._close_tunnel()
+            if await self._starting_verdict(self.poller.status(self.cluster)) == jobstate.QUEUED:
+                raise _JobRestarted() from None
+            raise web.HTTPError(500, f"Could not reach job {self.cluster}.0: {e}") from None
+        except BaseException:
+            opening.cancel()
+            await self._close_tunnel()
+            raise
 
-    async def _open_tunnel(self):
+    def _make_tunnel(self, settings):
+        user = pwd.getpwnam(self.user.name)
+        base = self.tunnel_dir
+        tunnel.prepare_endpoint_dir(base, self.user.name, user.pw_uid)
+        api = urllib.parse.urlsplit(self.hub.api_url)
+
         async def job_running():
             await self.poller.next_update(timeout=5)
             return jobstate.same_run(self.poller.status(self.cluster), self.job_started)
 
-        self._tunnel = Tunnel(
-            self._condor(), self.cluster, self.socket_path, self.tunnel_port, log=self.log,
-            job_running=job_running, probe_path=f"{self.server.base_url if self.server else '/'}api",
-            python=self.tunnel_python, connect_timeout=self.connect_timeout,
-            probe_interval=self.tunnel_probe_interval)
-        await self._tunnel.open()
+        return tunnel.Tunnel(
+            self._condor(), self.cluster, launcher=self._environment().launcher,
+            endpoint=tunnel.endpoint(base, self.user.name, self.cluster), uid=user.pw_uid, settings=settings,
+            hub_api=f"{api.hostname}:{api.port or 80}", log=self.log, job_running=job_running,
+            probe_path=f"{self._base_url()}api", python=self.tunnel_python, connect_timeout=self.connect_timeout,
+            ready_timeout=self.http_timeout, probe_interval=self.tunnel_probe_interval)
+
+    def _environment(self):
+        return self._choices.environments[self.environment_id]
+
+    def _base_url(self):
+        return self.server.base_url if self.server else "/"
 
     async def get_url(self):
-        base = self.server.base_url if self.server else "/"
-        return f"http://127.0.0.1:{self.tunnel_port}{base}"
+        return tunnel.url(tunnel.endpoint(self.tunnel_dir, self.user.name, self.cluster), self._base_url())
 
     # -- poll ----------------------------------------------------------------
 
@@ -279,11 +279,13 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             return 0
         if verdict.state == jobstate.ENDED:
             return await self._server_ended(verdict.message)
-        if self._tunnel is None and self.socket_path and self.tunnel_port:
+        if self._tunnel is None and self.environment_id:
+            self._tunnel = self._make_tunnel(settings=None)
             try:
-                await self._open_tunnel()
-            except (RuntimeError, condor.CondorError) as e:
+                await self._tunnel.open()
+            except (tunnel.TunnelError, condor.CondorError, OSError) as e:
                 self.log.error("%s: could not re-open the tunnel: %s", self._log_name, e)
+                await self._close_tunnel()
         return None
 
     async def _server_ended(self, message):
@@ -296,21 +298,25 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
     # -- stop ------------------------------------------------------------------
 
     async def stop(self, now=False):
-        await self._close_tunnel()
         if self.cluster:
             ad = self.poller.status(self.cluster)
             if not now and ad is not None and ad.get("JobStatus") == jobstate.RUNNING:
                 await self._stop_gracefully()
             await self._discard_job()
+        await self._close_tunnel()
         self.clear_state()
 
     async def _stop_gracefully(self):
-        """Ask the server to stop, so that the job ends and its files come back."""
+        """Ask the server to stop, so that the job ends and its files come back:
+        through its tunnel, or else through a session of its own."""
+        asked = self._tunnel is not None and await self._tunnel.stop_server(timeout=15)
+        await self._close_tunnel()
         env = self._choices.environments.get(self.environment_id)
-        if env is None:
+        if not asked and env is None:
             return
         try:
-            await self._condor().ssh_to_job(self.cluster, env.launcher, contract.STOP, timeout=15)
+            if not asked:
+                await self._condor().ssh_to_job(self.cluster, env.launcher, contract.STOP, timeout=15)
         except condor.CondorError as e:
             self.log.warning("%s: could not ask job %s to stop (%s); removing it", self._log_name,
                              self.cluster, e)

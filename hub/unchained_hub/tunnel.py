@@ -1,81 +1,184 @@
-"""One supervised `condor_ssh_to_job` port forward per notebook server.
+"""One `condor_ssh_to_job` session per notebook server carries everything
+between the hub and the job.
 
-The hub reaches the server at 127.0.0.1:PORT; ssh forwards each connection
-to the server's Unix socket inside the job. A `Tunnel` belongs to one spawner and
-keeps no state anywhere else, so losing or stopping one user's tunnel never
-touches another's.
+The session is `condor_ssh_to_job -ssh "ssh OPTIONS" JOB LAUNCHER attach`,
+run as the user through sudo (`condor.UserCondor.tunnel_argv`):
 
-The forward runs as the user (through sudo), so the hub cannot signal it.
-Its lifetime is therefore tied to a pipe instead: condor_ssh_to_job runs
-`python -m unchained_hub.tunnel PORT SOCKET` in place of ssh (see `main`),
-which runs the real ssh and kills it as soon as its standard input, the
-hub's end of the pipe, closes: when the hub stops the tunnel, and when the
-hub process dies for any reason.
+- its standard input carries the server's settings (one JSON line, the API
+  token among them; see `singleuser.attach`) and then stays open. When the
+  hub closes it, or dies, `attach` ends, and with it the session: the tunnel
+  cannot outlive the hub that uses it;
+- its standard output carries `attach`'s answers (started, ready, stopped);
+- its ssh forwards the hub-side endpoint, a Unix socket in a directory that
+  only the hub's account and this user can enter (`prepare_endpoint_dir`),
+  to the server's socket in the job (-L), and a socket in the job to the
+  hub's API (-R), so the job needs no network path to the hub;
+- its ssh is handed the connection to the job's sshd by `fdpass.py` and
+  talks to it directly, with no process copying bytes in between.
 
-The same process owns 127.0.0.1:PORT and relays each connection to ssh's
-forward, a Unix socket in a directory only the user can enter. ssh does not
-set TCP_NODELAY on the sockets of a forward, so with ssh on the port, Nagle
-held the last piece of each burst of websocket messages until the proxy's
-delayed ACK, 40 ms later: every kernel execution took 40 ms longer.
+A server thus costs three processes on the hub (sudo, condor_ssh_to_job,
+ssh), all of them the user's: the hub cannot signal them, but closing the
+pipe ends them. A Unix socket has no Nagle delay, so nothing needs to set
+TCP_NODELAY in front of ssh's forward any more.
+
+Before a route to an endpoint is used, the hub checks who listens there
+(SO_PEERCRED): this user, from this tunnel's own processes, or the tunnel
+is refused. Every wait has a deadline; a command slot (`condor`) is held
+only for the first seconds of a session, never for as long as a process
+the user controls cares to take; reconnects back off, with jitter.
 """
 
 import asyncio
 import contextlib
+import json
 import os
-import re
-import signal
+import random
+import secrets
 import socket
-import subprocess
-import sys
-import tempfile
+import stat
+import struct
 import time
+import urllib.parse
 
 from .condor import schedd_command_slot
-from .contract import TUNNEL_MODULE, safe
+from .contract import ANSWER, FDPASS_MODULE, JOB_DIR, SERVER_SOCKET, STOP, safe
 
 SSH_OPTIONS = (
-    # Fail instead of running without the forward.
+    # Fail instead of running without the forwards.
     "-oExitOnForwardFailure=yes",
     # A hung connection is noticed within ~3 s.
     "-oServerAliveInterval=1", "-oServerAliveCountMax=3",
     "-oConnectTimeout=10", "-oBatchMode=yes", "-oLogLevel=ERROR",
+    # The endpoint is rw for the hub's account through the directory's
+    # default ACL, which the mode's group bits mask; replace a stale one.
+    "-oStreamLocalBindMask=0117", "-oStreamLocalBindUnlink=yes",
 )
+# What `attach` may print before its first answer (a login shell's noise).
+MAX_NOISE = 64 * 1024
+
+_ACL_VERSION = 2
+_USER_OBJ, _USER, _GROUP_OBJ, _MASK, _OTHER = 0x01, 0x02, 0x04, 0x10, 0x20
+_NO_ID = 0xFFFFFFFF
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class TunnelError(RuntimeError):
+    """The tunnel could not be opened; the message says why."""
+
+
+def _acl(*entries):
+    """A POSIX ACL in the kernel's xattr format: (tag, permissions, id) entries."""
+    entries = sorted(entries, key=lambda e: (e[0], e[2]))
+    return struct.pack("<I", _ACL_VERSION) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+def prepare_endpoint_dir(base, user, uid):
+    """The directory of `user`'s endpoints: the hub's own (so no one can put
+    it there first), 0700, and by ACL open to `uid` (to create sockets in it)
+    and, by default ACL, every socket in it open to the hub (to connect)."""
+    os.makedirs(base, mode=0o711, exist_ok=True)
+    path = os.path.join(base, user)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise TunnelError(f"{path} is not the hub's own directory; remove it")
+    os.chmod(path, 0o700)
+    os.setxattr(path, "system.posix_acl_access", _acl(
+        (_USER_OBJ, 7, _NO_ID), (_USER, 7, uid), (_GROUP_OBJ, 0, _NO_ID), (_MASK, 7, _NO_ID), (_OTHER, 0, _NO_ID)))
+    os.setxattr(path, "system.posix_acl_default", _acl(
+        (_USER_OBJ, 6, _NO_ID), (_USER, 6, os.geteuid()), (_GROUP_OBJ, 0, _NO_ID), (_MASK, 6, _NO_ID),
+        (_OTHER, 0, _NO_ID)))
+    return path
+
+
+def endpoint(base, user, cluster):
+    """The hub-side endpoint of a job's tunnel: one per job, the same across
+    reconnects and hub restarts, so the proxy's route never changes."""
+    return os.path.join(base, user, f"job-{int(cluster)}.sock")
+
+
+def url(path, base_url):
+    """The server's URL for JupyterHub and its proxy."""
+    return f"http+unix://{urllib.parse.quote(path, safe='')}{base_url}"
+
+
+def listener_credentials(path):
+    """(pid, uid) of the process that listens on the Unix socket at path."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        probe.connect(path)
+        pid, uid, _ = struct.unpack("3i", probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    return pid, uid
+
+
+def _descends_from(pid, ancestor, depth=8):
+    for _ in range(depth):
+        if pid == ancestor:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+    return False
+
+
+def backoff(failures, base=1.0, cap=30.0):
+    """Seconds before reconnect attempt `failures` + 1: at once first, then
+    doubling to `cap`, each with +-25 % jitter so that tunnels lost together
+    do not all come back at the same moment."""
+    if failures == 0:
+        return random.uniform(0, 0.2)
+    return min(cap, base * 2 ** (failures - 1)) * random.uniform(0.75, 1.25)
 
 
 class Tunnel:
-    """Keep a forward from 127.0.0.1:port to the job's socket alive.
+    """The session of one server: open it, keep it, close it.
 
-    `condor` is the user's `UserCondor`; `await job_running()` says whether
-    the job is still worth reconnecting to; `probe_path` is an HTTP path of the
-    server that answers without authentication (its `/api`).
+    `condor` is the user's `UserCondor`, `uid` the user's uid; `settings`
+    (dict) go to the server once, with the first session; `hub_api` is the
+    hub API's `host:port` as the hub itself reaches it; `await job_running()`
+    says whether the job is still worth reconnecting to; `probe_path` is an
+    HTTP path of the server that answers without authentication.
     """
 
-    def __init__(self, condor, cluster, socket_path, port, *, log, job_running, probe_path,
-                 python=sys.executable, connect_timeout=30, probe_interval=1.0, probe_timeout=1.5):
+    def __init__(self, condor, cluster, *, launcher, endpoint, uid, settings, hub_api, log, job_running,
+                 probe_path, python, connect_timeout=30.0, ready_timeout=120.0, probe_interval=1.0,
+                 probe_timeout=1.5, probe_failures=3, slot_hold=5.0):
         self.condor = condor
         self.cluster = cluster
-        self.socket_path = socket_path
-        self.port = port
+        self.launcher = launcher
+        self.endpoint = endpoint
+        self.uid = uid
+        self._settings = settings
+        self.hub_api = hub_api
         self.log = log
         self.job_running = job_running
         self.probe_path = probe_path
         self.python = python
         self.connect_timeout = connect_timeout
+        self.ready_timeout = ready_timeout
         self.probe_interval = probe_interval
         self.probe_timeout = probe_timeout
+        self.probe_failures = probe_failures
+        self.slot_hold = slot_hold
         self._proc = None
+        self._answers = None
         self._task = None
         self._stopping = False
         self._server_seen = False
 
+    def argv(self, hub_api_socket):
+        """The session's command line (see `condor.UserCondor.tunnel_argv`)."""
+        proxy = f"-oProxyCommand={safe(self.python, 'python')} -m {FDPASS_MODULE} %x"
+        ssh = ["ssh", "-oProxyUseFdpass=yes", proxy, *SSH_OPTIONS,
+               "-L", f"{safe(self.endpoint, 'endpoint')}:{SERVER_SOCKET}",
+               "-R", f"{hub_api_socket}:{safe(self.hub_api, 'hub API address')}"]
+        return self.condor.tunnel_argv(self.cluster, ssh, self.launcher)
+
     async def open(self):
-        """Start the forward; return once the local port listens."""
+        """Open the session; return once the server listens and the endpoint
+        is this tunnel's. Raises TunnelError."""
         await self._connect()
         self._task = asyncio.ensure_future(self._supervise())
 
@@ -88,89 +191,19 @@ class Tunnel:
             self._task = None
         await self._end_process()
 
-    async def _end_process(self):
-        proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        # Closing its stdin ends the forward (see the module docstring).
-        proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 5)
-        except asyncio.TimeoutError:
-            self.log.warning("tunnel to job %s did not end within 5 s of closing its pipe", self.cluster)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                proc.kill()
-
-    def argv(self):
-        """The tunnel's command line: condor_ssh_to_job as the user, running
-        this module's `main` in place of ssh."""
-        return self.condor.tunnel_argv(self.cluster, [
-            safe(self.python, "python"), "-m", TUNNEL_MODULE,
-            str(int(self.port)), safe(self.socket_path, "socket path")])
-
-    async def _connect(self):
-        """Start condor_ssh_to_job, retrying while the job's starter is not
-        yet reachable (the first seconds after a job starts)."""
-        argv = self.argv()
-        deadline = time.monotonic() + self.connect_timeout
-        while True:
-            # condor_ssh_to_job talks to the schedd until the forward is up.
-            async with schedd_command_slot():
-                self._proc = await asyncio.create_subprocess_exec(
-                    *argv, cwd="/", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE, start_new_session=True)
-                error = await self._wait_listening(self._proc)
-            if error is None:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"could not open the tunnel to job {self.cluster}.0: {error}")
-            await asyncio.sleep(0.3)
-
-    async def _wait_listening(self, proc):
-        """None once 127.0.0.1:port accepts connections, else the error."""
-        while proc.returncode is None:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return None
-            except OSError:
-                pass
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(proc.wait(), 0.05)
-        err = (await proc.stderr.read()).decode(errors="replace").strip()
-        return err.splitlines()[-1] if err else f"exit status {proc.returncode}"
-
-    async def _supervise(self):
-        while not self._stopping:
-            reason = await self._watch()
-            if self._stopping:
-                return
-            if not await self.job_running():
-                self.log.info("tunnel to job %s ended (%s); the job is not running, not reconnecting",
-                              self.cluster, reason)
-                return
-            started = time.monotonic()
-            self.log.warning("tunnel to job %s lost (%s); reconnecting", self.cluster, reason)
-            await self._end_process()
-            try:
-                await self._connect()
-            except RuntimeError as e:
-                self.log.error("%s", e)
-                await asyncio.sleep(1)
-                continue
-            self.log.info("tunnel to job %s re-established in %.2f s", self.cluster,
-                          time.monotonic() - started)
-
-    async def _watch(self):
-        """Wait until the forward dies or stops answering; say why."""
+    async def stop_server(self, timeout=15.0):
+        """Ask the server to stop through the session, so that its job ends
+        and HTCondor brings the files back; whether it said it stops."""
         proc = self._proc
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(proc.wait(), self.probe_interval)
-                err = (await proc.stderr.read()).decode(errors="replace").strip()
-                return f"exited with status {proc.returncode}" + (f": {err.splitlines()[-1]}" if err else "")
-            if not await self.answers() and self._server_seen:
-                return "the server stopped answering through it"
+        if proc is None or proc.returncode is not None:
+            return False
+        self._stopping = True
+        try:
+            proc.stdin.write(f"{STOP}\n".encode())
+            answer = await self._answer(proc, timeout)
+        except (OSError, TunnelError):
+            return False
+        return bool(answer.get("stopped"))
 
     async def answers(self):
         """Whether the server answers through the tunnel right now."""
@@ -179,11 +212,149 @@ class Tunnel:
         self._server_seen = self._server_seen or ok
         return ok
 
+    # -- opening ---------------------------------------------------------
+
+    async def _connect(self):
+        """Open a session, retrying while the job's starter is not yet
+        reachable (the first seconds after a job starts), with back-off."""
+        deadline = time.monotonic() + self.connect_timeout
+        tries = 0
+        while True:
+            try:
+                await self._attempt(deadline)
+                return
+            except TunnelError as e:
+                await self._end_process()
+                tries += 1
+                if time.monotonic() + 0.3 > deadline:
+                    raise TunnelError(f"could not open the tunnel to job {self.cluster}.0: {e}") from None
+                await asyncio.sleep(min(0.3 * 1.5 ** (tries - 1), 3.0) * random.uniform(0.8, 1.2))
+
+    async def _attempt(self, deadline):
+        hub_api_socket = f"{JOB_DIR}/hub-api-{secrets.token_hex(8)}.sock"
+        argv = self.argv(hub_api_socket)
+        # condor_ssh_to_job talks to the schedd first: that part is queued
+        # with the hub's other HTCondor commands, for a few seconds at most.
+        async with schedd_command_slot():
+            proc = self._proc = await asyncio.create_subprocess_exec(
+                *argv, cwd="/", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+            self._answers = _AnswerReader(proc)
+            request = {"env": self._settings or {}, "hub_api": hub_api_socket}
+            proc.stdin.write(json.dumps(request).encode() + b"\n")
+            started = await self._answer(proc, self.slot_hold, or_none=True)
+        if started is None:
+            started = await self._answer(proc, max(0.1, deadline - time.monotonic()))
+        if not started.get("started"):
+            raise TunnelError(started.get("error") or f"unexpected answer {started}")
+        # The server has its settings: the hub needs them no more.
+        self._settings = None
+        ready = await self._answer(proc, self.ready_timeout)
+        if not ready.get("ready"):
+            raise TunnelError(ready.get("error") or f"unexpected answer {ready}")
+        self._check_endpoint(proc)
+
+    async def _answer(self, proc, timeout, or_none=False):
+        """The next answer of `attach`; None if there is none within timeout
+        and `or_none`; else TunnelError saying why there is none."""
+        try:
+            answer = await self._answers.next(timeout)
+        except asyncio.TimeoutError:
+            if or_none:
+                return None
+            raise TunnelError(f"no answer from the job within {timeout:g} s") from None
+        if answer is None:
+            raise TunnelError(await self._answers.failure())
+        return answer
+
+    def _check_endpoint(self, proc):
+        """Refuse an endpoint that is not this user's tunnel."""
+        try:
+            info = os.lstat(self.endpoint)
+            pid, uid = listener_credentials(self.endpoint)
+        except OSError as e:
+            raise TunnelError(f"{self.endpoint}: {e.strerror}") from None
+        if not stat.S_ISSOCK(info.st_mode) or info.st_uid != self.uid or uid != self.uid:
+            why = f"listened on by uid {uid}, owned by uid {info.st_uid}, not the user's {self.uid}"
+        elif not _descends_from(pid, proc.pid):
+            why = f"listened on by process {pid}, which is not this tunnel's"
+        else:
+            return
+        self.log.error("tunnel to job %s refused: %s %s", self.cluster, self.endpoint, why)
+        raise TunnelError(f"the tunnel's endpoint {self.endpoint} is {why}")
+
+    # -- keeping ---------------------------------------------------------
+
+    async def _supervise(self):
+        failures = 0
+        while not self._stopping:
+            reason = await self._watch()
+            if self._stopping:
+                return
+            await self._end_process()
+            if not await self.job_running():
+                self.log.info("tunnel to job %s ended (%s); the job is not running, not reconnecting",
+                              self.cluster, reason)
+                return
+            delay = backoff(failures)
+            self.log.warning("tunnel to job %s lost (%s); reconnecting in %.1f s", self.cluster, reason, delay)
+            await asyncio.sleep(delay)
+            started = time.monotonic()
+            try:
+                await self._connect()
+            except TunnelError as e:
+                failures += 1
+                self.log.error("%s", e)
+                continue
+            failures = 0
+            self.log.info("tunnel to job %s re-established in %.2f s", self.cluster, time.monotonic() - started)
+
+    async def _watch(self):
+        """Wait until the session ends or the server stops answering
+        `probe_failures` probes in a row (one slow answer is no loss); say why."""
+        misses = 0
+        while True:
+            try:
+                answer = await self._answers.next(self.probe_interval)
+            except asyncio.TimeoutError:
+                answer = {}
+            if answer is None:
+                return await self._answers.failure()
+            if answer.get("ended"):
+                return answer["ended"]
+            if answer or not self._server_seen:
+                continue
+            misses = 0 if await self._probe() else misses + 1
+            if misses >= self.probe_failures:
+                return f"the server did not answer {misses} probes in a row"
+
+    async def _end_process(self):
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if self._answers:
+            self._answers.cancel()
+        if proc.returncode is not None:
+            return
+        # Closing its standard input ends the session (see the module docstring).
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except asyncio.TimeoutError:
+            # The user's process does not react (stopped, say): it is theirs,
+            # and it holds nothing another tunnel needs. Leave it.
+            self.log.warning("tunnel to job %s did not end within 5 s of closing its pipe; leaving it",
+                             self.cluster)
+            with contextlib.suppress(ProcessLookupError, PermissionError, asyncio.TimeoutError):
+                proc.kill()
+                await asyncio.wait_for(proc.wait(), 1)
+
     async def _probe(self):
         """One HTTP request through the tunnel; any HTTP answer will do."""
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", self.port), self.probe_timeout)
+            reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(self.endpoint),
+                                                    self.probe_timeout)
         except (OSError, asyncio.TimeoutError):
             return False
         try:
@@ -196,79 +367,51 @@ class Tunnel:
             writer.close()
 
 
-def main(argv=None):
-    """Run in place of ssh by condor_ssh_to_job, as the user, on the hub:
-    `python -m unchained_hub.tunnel PORT SOCKET SSH-ARGS...`."""
-    argv = sys.argv[1:] if argv is None else argv
-    port, socket_path, ssh_args = argv[0], argv[1], argv[2:]
-    if not re.fullmatch(r"[0-9]{1,5}", port) or not socket_path.startswith("/"):
-        sys.exit("usage: python -m unchained_hub.tunnel PORT SOCKET SSH-ARGS...")
-    # The port in the name lets an admin (and the tests) find a server's ssh.
-    with tempfile.TemporaryDirectory(prefix=f"unchained-tunnel-{port}-") as private:
-        forward = os.path.join(private, "forward.sock")
-        ssh = subprocess.Popen(["ssh", *SSH_OPTIONS, "-N", "-L", f"{forward}:{socket_path}", *ssh_args],
-                               stdin=subprocess.DEVNULL)
+class _AnswerReader:
+    """Reads `attach`'s answers from a session's standard output (bounded),
+    and what its standard error said when it ended."""
 
-        def end(*_):
-            if ssh.poll() is None:
-                ssh.kill()
+    def __init__(self, proc):
+        self.proc = proc
+        self.queue = asyncio.Queue()
+        self.ended = False
+        self.task = asyncio.ensure_future(self._read())
 
-        signal.signal(signal.SIGTERM, end)
+    async def _read(self):
+        noise = 0
+        while True:
+            line = await self.proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith(ANSWER.encode()):
+                try:
+                    self.queue.put_nowait(json.loads(line[len(ANSWER):]))
+                except ValueError:
+                    pass
+            else:
+                noise += len(line)
+                if noise > MAX_NOISE:
+                    break
+        await self.queue.put(None)
+
+    async def next(self, timeout):
+        """The next answer; None once the output has ended (and ever after);
+        asyncio.TimeoutError if none comes within timeout."""
+        if self.ended:
+            return None
+        answer = await asyncio.wait_for(self.queue.get(), timeout)
+        self.ended = answer is None
+        return answer
+
+    async def failure(self):
+        """Why the session ended, from its exit status and standard error."""
         try:
-            code = asyncio.run(_serve(int(port), forward, ssh, end))
-        finally:
-            end()
-    sys.exit(code if code >= 0 else 1)
+            code = await asyncio.wait_for(self.proc.wait(), 5)
+            err = await asyncio.wait_for(self.proc.stderr.read(MAX_NOISE), 1)
+        except asyncio.TimeoutError:
+            return "the session's output ended"
+        last = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
+        return f"exited with status {code}" + (f": {last[-1]}" if last else "")
 
-
-async def _serve(port, forward, ssh, end):
-    """Relay 127.0.0.1:port to the forward until ssh exits or stdin closes;
-    listen only once the forward does, so that a connection means a tunnel."""
-    loop = asyncio.get_running_loop()
-    stdin_closed = loop.create_future()
-    loop.add_reader(0, lambda: (os.read(0, 4096) or stdin_closed.done() or stdin_closed.set_result(None)))
-    exited = loop.run_in_executor(None, ssh.wait)
-    while not os.path.exists(forward):
-        if exited.done() or stdin_closed.done():
-            end()
-            return await exited
-        await asyncio.sleep(0.02)
-    try:
-        server = await asyncio.start_server(lambda r, w: _relay(r, w, forward), "127.0.0.1", port)
-    except OSError as e:
-        print(f"cannot listen on 127.0.0.1:{port}: {e.strerror}", file=sys.stderr)
-        end()
-        await exited
-        return 1
-    await asyncio.wait([exited, stdin_closed], return_when=asyncio.FIRST_COMPLETED)
-    server.close()
-    end()
-    return await exited
-
-
-async def _relay(client_reader, client_writer, forward):
-    client_writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        forward_reader, forward_writer = await asyncio.open_unix_connection(forward)
-    except OSError:
-        client_writer.close()
-        return
-    writers = (client_writer, forward_writer)
-
-    async def pipe(reader, writer):
-        try:
-            while data := await reader.read(1 << 16):
-                writer.write(data)
-                await writer.drain()
-            writer.write_eof()
-        except OSError:
-            # One side is gone: end both, or the other would wait forever.
-            for w in writers:
-                w.transport.abort()
-    await asyncio.gather(pipe(client_reader, forward_writer), pipe(forward_reader, client_writer))
-    for w in writers:
-        w.close()
-
-
-if __name__ == "__main__":
-    main()
+    def cancel(self):
+        self.task.cancel()

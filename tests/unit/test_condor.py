@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import pytest
-from unchained_hub import condor, contract
+from unchained_hub import condor
 from unchained_hub.condor import Result, UserCondor
 
 
@@ -65,22 +65,22 @@ def test_prepare_and_token():
     assert t.calls[1][0] == SUDO + ["/usr/bin/condor_token_fetch", "-token", "unchained-hub"]
 
 
-def test_handshake_sends_settings_on_stdin_not_argv():
-    t = Transcript(Result(0, "/var/lib/condor/execute/dir_9/.unchained/jupyter.sock\n", ""))
-    c = UserCondor("alice", runner=t)
-    out = run(c.ssh_to_job(9, "/opt/env/bin/unchained-singleuser", "receive", stdin='{"T": "secret"}'))
-    argv, stdin = t.calls[0]
-    assert argv == SUDO + ["/usr/bin/condor_ssh_to_job", "9.0", "/opt/env/bin/unchained-singleuser", "receive"]
-    assert "secret" not in " ".join(argv) and stdin == '{"T": "secret"}'
-    assert contract.SOCKET_PATH.fullmatch(out.strip())
+def test_stop_through_a_session_of_its_own():
+    t = Transcript(Result(0, "", ""))
+    run(UserCondor("alice", runner=t).ssh_to_job(9, "/opt/env/bin/unchained-singleuser", "stop"))
+    assert t.calls[0] == (SUDO + ["/usr/bin/condor_ssh_to_job", "9.0", "/opt/env/bin/unchained-singleuser", "stop"],
+                          None)
 
 
-def test_tunnel_argv():
+def test_tunnel_argv_quotes_words_with_spaces_for_condor_ssh_to_job():
     c = UserCondor("alice")
-    wrapper = ["/opt/hub/bin/python3", "-m", "unchained_hub.tunnel", "4000", "/x/.unchained/jupyter.sock"]
-    argv = c.tunnel_argv(9, wrapper)
+    argv = c.tunnel_argv(9, ["ssh", "-oProxyCommand=/opt/hub/bin/python3 -m unchained_hub.fdpass %x", "-L", "a:b"],
+                         "/opt/env/bin/unchained-singleuser")
     assert argv == SUDO + ["/usr/bin/condor_ssh_to_job", "-ssh",
-                           "/opt/hub/bin/python3 -m unchained_hub.tunnel 4000 /x/.unchained/jupyter.sock", "9.0"]
+                           "ssh '-oProxyCommand=/opt/hub/bin/python3 -m unchained_hub.fdpass %x' -L a:b", "9.0",
+                           "/opt/env/bin/unchained-singleuser", "attach"]
+    with pytest.raises(ValueError):
+        c.tunnel_argv(9, ["ssh"], "/opt/env/bin/unchained singleuser")
 
 
 @pytest.mark.parametrize("name", ["root; rm", "Alice", "-u", "a b", "", "x" * 40])

@@ -30,11 +30,11 @@ def test_safe_refuses_what_could_change_a_description(value):
         contract.safe(value, "value")
 
 
-def test_socket_paths_the_hub_accepts():
-    assert contract.SOCKET_PATH.fullmatch("/var/lib/condor/execute/dir_9/.unchained/jupyter.sock")
-    for bad in ("/var/lib/condor/execute/dir_9/.unchained/jupyter.sock\n", "relative/.unchained/jupyter.sock",
-                "/tmp/x/.unchained/other.sock", "/tmp/a b/.unchained/jupyter.sock"):
-        assert not contract.SOCKET_PATH.fullmatch(bad)
+def test_hub_api_sockets_the_launcher_accepts():
+    assert contract.HUB_API_SOCKET.fullmatch("/tmp/.unchained/hub-api-0123456789abcdef.sock")
+    for bad in ("/tmp/.unchained/hub-api-0123456789abcdef.sock\n", "/tmp/.unchained/hub-api-x.sock",
+                "/tmp/.unchained/../x/hub-api-0123456789abcdef.sock", "/etc/hub-api-0123456789abcdef.sock"):
+        assert not contract.HUB_API_SOCKET.fullmatch(bad)
 
 
 def test_settings_the_job_provides_itself_are_not_sent():

@@ -1,5 +1,6 @@
-"""The job's side: settings arrive over a private socket, never in argv or the environment
-the job started with; the server listens on a socket in a 0700 directory; stop ends it cleanly."""
+"""The job's side: settings arrive through the hub's session, never in argv or the
+environment the job started with; the server listens on a socket in a 0700 directory; the
+hub's API is relayed to the session; stop ends it cleanly."""
 
 import json
 import os
@@ -9,7 +10,10 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,10 +36,58 @@ FAKE_SERVER = textwrap.dedent("""
 """)
 
 
+# The launcher, with its private directory (in a job: /tmp/.unchained, in the
+# private /tmp HTCondor gives each job) moved into the test's own directory.
+RUN = """
+import re, sys
+from unchained_hub import singleuser as s
+d = sys.argv.pop(1)
+s.JOB_DIR, s.CONTROL_SOCKET, s.SERVER_SOCKET = d, d + "/control.sock", d + "/jupyter.sock"
+s.HUB_API_SOCKET = re.compile(re.escape(d) + r"/hub-api-[0-9a-f]{16}\\.sock")
+sys.exit(s.main(sys.argv[1:]))
+"""
+
+
+def job_dir(scratch):
+    return str(scratch / "tmp" / ".unchained")
+
+
+def launcher_argv(scratch, *args):
+    return [sys.executable, "-c", RUN, job_dir(scratch), *args]
+
+
+def job_env(scratch):
+    return {**os.environ, "_CONDOR_SCRATCH_DIR": str(scratch), "PYTHONPATH": HUB,
+            "_CONDOR_JOB_AD": str(scratch / ".job.ad")}
+
+
 def launcher(scratch, *args, stdin=None):
-    env = {**os.environ, "_CONDOR_SCRATCH_DIR": str(scratch), "PYTHONPATH": HUB}
-    return subprocess.run([sys.executable, "-m", "unchained_hub.singleuser", *args], env=env, cwd=scratch,
+    return subprocess.run(launcher_argv(scratch, *args), env=job_env(scratch), cwd=scratch,
                           input=stdin, capture_output=True, text=True, timeout=30)
+
+
+class Attached:
+    """`unchained-singleuser attach` as the hub's session runs it."""
+
+    def __init__(self, scratch, settings, hub_api=None):
+        self.hub_api = hub_api or f"{job_dir(scratch)}/hub-api-{os.urandom(8).hex()}.sock"
+        self.proc = subprocess.Popen(launcher_argv(scratch, "attach"), env=job_env(scratch), cwd=scratch,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.send(json.dumps({"env": settings, "hub_api": self.hub_api}))
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self):
+        line = self.proc.stdout.readline()
+        assert line.startswith("unchained-answer "), (line, self.proc.stderr.read() if not line else "")
+        return json.loads(line.split(" ", 1)[1])
+
+    def close(self):
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=10)
 
 
 def get(sock_path):
@@ -62,15 +114,13 @@ def job(tmp_path, request):
     server = tmp_path / "fake_server.py"
     server.write_text(FAKE_SERVER)
     (tmp_path / ".job.ad").write_text('ClusterId = 7\nRequestCpus = 2\nRequestMemory = 512\nOwner = "alice"\n')
-    env = {**os.environ, "_CONDOR_SCRATCH_DIR": str(tmp_path), "PYTHONPATH": HUB,
-           "_CONDOR_JOB_AD": str(tmp_path / ".job.ad")}
+    (tmp_path / "tmp").mkdir(mode=0o700)
     if request.param == "plain":
         command = ["--", sys.executable, str(server)]
     else:
         command = ["--preload=http.server", "--", str(server)]
-    proc = subprocess.Popen([sys.executable, "-m", "unchained_hub.singleuser", "--files-dir", "jupyter",
-                             *command], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(launcher_argv(tmp_path, "--files-dir", "jupyter", *command), env=job_env(tmp_path),
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True, start_new_session=True)
     yield tmp_path, proc
     # The whole process group, as HTCondor's starter would: the launcher's
     # server would outlive a kill of the launcher alone.
@@ -81,14 +131,33 @@ def job(tmp_path, request):
     proc.wait()
 
 
-def test_settings_through_private_socket_then_stop(job):
+SETTINGS = {"JUPYTERHUB_API_TOKEN": "s3cret", "JUPYTERHUB_USER": "alice",
+            "JUPYTERHUB_API_URL": "http://127.0.0.1:8081/hub/api",
+            "JUPYTERHUB_ACTIVITY_URL": "http://127.0.0.1:8081/hub/api/users/alice/activity"}
+
+
+def hub_api_stand_in(path):
+    """Listens where ssh's reverse forward would, answering one HTTP request."""
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen()
+
+    def serve():
+        conn, _ = server.accept()
+        request = conn.recv(65536)
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + request.split(b"\r\n")[0])
+        conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+def test_settings_through_the_session_then_stop(job):
     scratch, proc = job
-    answer = launcher(scratch, "receive", stdin=json.dumps({"JUPYTERHUB_API_TOKEN": "s3cret",
-                                                            "JUPYTERHUB_USER": "alice"}))
-    assert answer.returncode == 0, answer.stderr
-    sock = answer.stdout.strip()
-    assert sock == str(scratch / ".unchained" / "jupyter.sock")
-    assert stat.S_IMODE(os.stat(scratch / ".unchained").st_mode) == 0o700
+    session = Attached(scratch, SETTINGS)
+    assert session.answer() == {"started": True}
+    assert session.answer() == {"ready": True}
+    sock = str(scratch / "tmp" / ".unchained" / "jupyter.sock")
+    assert stat.S_IMODE(os.stat(job_dir(scratch)).st_mode) == 0o700
     seen = get(sock)
     assert seen["env"]["JUPYTERHUB_API_TOKEN"] == "s3cret"
     assert not any("s3cret" in a for a in seen["argv"])
@@ -96,32 +165,84 @@ def test_settings_through_private_socket_then_stop(job):
     # The job's request, for jupyter-resource-usage.
     assert seen["env"]["MEM_LIMIT"] == str(512 * 1024 * 1024) and seen["env"]["CPU_LIMIT"] == "2"
     assert f"--ServerApp.root_dir={scratch / 'jupyter'}" in seen["argv"]
+    # The hub's API is relayed to the session's reverse forward.
+    api = urllib.parse.urlsplit(seen["env"]["JUPYTERHUB_API_URL"])
+    assert api.hostname == "127.0.0.1" and api.port != 8081 and api.path == "/hub/api"
+    assert seen["env"]["JUPYTERHUB_ACTIVITY_URL"] == f"http://127.0.0.1:{api.port}/hub/api/users/alice/activity"
+    stand_in = hub_api_stand_in(session.hub_api)
+    with urllib.request.urlopen(seen["env"]["JUPYTERHUB_API_URL"] + "/user", timeout=5) as reply:
+        assert reply.read() == b"GET /hub/api/user HTTP/1.1"
+    stand_in.close()
     # The token is nowhere on disk.
     for path in scratch.rglob("*"):
         if path.is_file():
             assert b"s3cret" not in path.read_bytes(), path
 
-    stopped = launcher(scratch, "stop")
-    assert stopped.returncode == 0, stopped.stderr
+    session.send("stop")
+    assert session.answer() == {"stopped": True}
+    assert session.close() == 0
     assert proc.wait(timeout=20) == 0
-    assert not (scratch / ".unchained" / "control.sock").exists()
+    assert not os.path.exists(job_dir(scratch) + "/control.sock")
+
+
+def test_a_second_session_finds_the_server_running(job):
+    scratch, proc = job
+    first = Attached(scratch, SETTINGS)
+    assert [first.answer(), first.answer()] == [{"started": True}, {"ready": True}]
+    assert first.close() == 0  # the hub closed the session: the server runs on
+    second = Attached(scratch, {})
+    assert [second.answer(), second.answer()] == [{"started": True}, {"ready": True}]
+    # The relay now goes to the second session's socket.
+    stand_in = hub_api_stand_in(second.hub_api)
+    api_url = get(job_dir(scratch) + "/jupyter.sock")["env"]["JUPYTERHUB_API_URL"]
+    with urllib.request.urlopen(api_url, timeout=5) as reply:
+        assert reply.status == 200
+    stand_in.close()
+    assert second.close() == 0
+    assert proc.poll() is None
+
+
+def test_a_first_session_without_settings_is_refused(job):
+    scratch, _ = job
+    session = Attached(scratch, {})
+    assert "start the server again" in session.answer()["error"]
 
 
 def test_refuses_settings_that_are_not_environment_variables(job):
     scratch, proc = job
-    bad = launcher(scratch, "receive", stdin=json.dumps({"A B": "x"}))
-    assert bad.returncode != 0 and "refused settings: A B" in bad.stderr
-    good = launcher(scratch, "receive", stdin=json.dumps({"JUPYTERHUB_USER": "alice"}))
-    assert good.returncode == 0, good.stderr
+    bad = Attached(scratch, {"A B": "x"})
+    assert bad.answer() == {"error": "refused settings: A B"}
+    assert bad.proc.wait(timeout=10) != 0
+    good = Attached(scratch, SETTINGS)
+    assert good.answer() == {"started": True}
+
+
+def test_the_server_ending_ends_the_session(job):
+    scratch, proc = job
+    session = Attached(scratch, SETTINGS)
+    assert [session.answer(), session.answer()] == [{"started": True}, {"ready": True}]
+    proc.terminate()
+    assert session.answer() == {"ended": "the notebook server is no longer running"}
 
 
 def test_sigterm_stops_server_and_exits(job):
     scratch, proc = job
-    assert launcher(scratch, "receive", stdin="{}").returncode == 0
+    session = Attached(scratch, SETTINGS)
+    assert session.answer() == {"started": True}
     proc.terminate()
     assert proc.wait(timeout=20) == 0
 
 
-def test_receive_without_a_job_says_so(tmp_path):
-    result = launcher(tmp_path, "receive", "--wait", "0.2", stdin="{}")
+def test_attach_without_a_job_says_so(tmp_path):
+    (tmp_path / "tmp").mkdir(mode=0o700)
+    result = launcher(tmp_path, "stop", "--wait", "0.2")
     assert result.returncode != 0 and "is not listening" in result.stderr
+
+
+def test_a_shared_tmp_is_refused(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp").chmod(0o1777)
+    result = subprocess.run(launcher_argv(tmp_path, "--files-dir", "jupyter", "--", "/bin/true"),
+                            env=job_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "is shared with other users on this worker" in result.stderr
+    assert "MOUNT_UNDER_SCRATCH" in result.stderr

@@ -1,9 +1,9 @@
 """The hub's sudo rule and the command lines the hub builds can never drift apart.
 
 `puppet/site-modules/profile/templates/jupyterhub.sudoers.epp` is rendered
-with Puppet, as `profile::jupyterhub` renders it, and every command line the
-hub runs as a user (built by the same code the spawner uses) must be one it
-allows; command lines the hub never builds must not be.
+with Puppet, as `profile::jupyterhub` renders it, checked by visudo, and every
+command line the hub runs as a user (built by the same code the spawner uses)
+must be one it allows; command lines the hub never builds must not be.
 """
 
 import asyncio
@@ -15,26 +15,33 @@ from pathlib import Path
 import pytest
 from unchained_hub import contract
 from unchained_hub.condor import Result, UserCondor
-from unchained_hub.tunnel import Tunnel
+from unchained_hub.tunnel import Tunnel, endpoint
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "puppet/site-modules/profile/templates/jupyterhub.sudoers.epp"
 VENV = "/opt/jupyterhub"
 LAUNCHER = "/cvmfs/notebooks.lab.test/envs/jupyter/2026.11/bin/unchained-singleuser"
-SOCKET = "/var/lib/condor/execute/dir_4242/.unchained/jupyter.sock"
+ENDPOINT = endpoint("/run/jupyterhub/tunnels", "alice", 42)
+HUB_API_SOCKET = "/tmp/.unchained/hub-api-0123456789abcdef.sock"
 
 
 @pytest.fixture(scope="module")
-def rules():
+def rules(tmp_path_factory):
     """(program, arguments) of each command in the rendered rule."""
     values = (f'{{service_user => "jupyterhub", user_group => "jupyterhub-users", '
               f'condor_bin_dir => "/usr/bin", venv => "{VENV}"}}')
     text = subprocess.run(["puppet", "epp", "render", "--values", values, str(TEMPLATE)],
                           capture_output=True, text=True, check=True).stdout
+    rendered = tmp_path_factory.mktemp("sudoers") / "jupyterhub"
+    rendered.write_text(text)
+    checked = subprocess.run(["visudo", "-cf", str(rendered)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     alias = re.search(r"^Cmnd_Alias UNCHAINED_HUB = (.*?)\n(?!  )", text.replace("\\\n", "\n"),
                       re.MULTILINE | re.DOTALL).group(1)
     commands = [entry.strip() for entry in re.split(r",\s*\n", alias)]
     assert len(commands) == 7, commands
-    return [tuple(command.split(" ", 1)) for command in commands]
+    # sudo reads "\=", "\:" and "\," in arguments as the characters themselves.
+    return [(program, re.sub(r"\\([=:,])", r"\1", args))
+            for program, args in (command.split(" ", 1) for command in commands)]
 
 
 def allowed(rules, argv):
@@ -53,6 +60,17 @@ def allowed(rules, argv):
         elif fnmatch.fnmatchcase(args, rule_args):
             return True
     return False
+
+
+def tunnel_argv(user):
+    tunnel = Tunnel(user, 42, launcher=LAUNCHER, endpoint=ENDPOINT, uid=1001, settings={}, hub_api="127.0.0.1:8081",
+                    log=None, job_running=None, probe_path="/api", python=f"{VENV}/bin/python3")
+    return tunnel.argv(HUB_API_SOCKET)
+
+
+# The words condor_ssh_to_job runs as ssh in a server's tunnel.
+TUNNEL_ARGV = tunnel_argv(UserCondor("alice"))
+TUNNEL_SSH = TUNNEL_ARGV[TUNNEL_ARGV.index("-ssh") + 1]
 
 
 class Recorder:
@@ -76,12 +94,9 @@ def hub_command_lines():
         await record(user.fetch_token())
         await record(user.submit("queue\n"))
         await record(user.remove(5))
-        await record(user.ssh_to_job(5, LAUNCHER, contract.RECEIVE))
         await record(user.ssh_to_job(5, LAUNCHER, contract.STOP))
     asyncio.run(all_calls())
-    tunnel = Tunnel(user, 5, SOCKET, 40123, log=None, job_running=None, probe_path="/api",
-                    python=f"{VENV}/bin/python3")
-    lines.append(tunnel.argv())
+    lines.append(tunnel_argv(user))
     prefix = ["/usr/bin/sudo", "-n", "-H", "-u", "alice", "--"]
     assert all(line[:len(prefix)] == prefix for line in lines), lines
     # kinit at login (auth.py): no arguments, the password on standard input.
@@ -98,10 +113,15 @@ def test_every_command_line_the_hub_builds_is_allowed(rules):
     ["/usr/bin/condor_rm", "5", "6"],
     ["/usr/bin/condor_submit", "-terse", "/tmp/evil.sub"],
     ["/usr/bin/condor_ssh_to_job", "5.0", LAUNCHER, "bash"],
+    ["/usr/bin/condor_ssh_to_job", "5.0", LAUNCHER, "receive"],
     ["/usr/bin/condor_ssh_to_job", "5.0", "/bin/sh", "-c", "id"],
-    ["/usr/bin/condor_ssh_to_job", "-ssh", f"{VENV}/bin/python3 -m unchained_hub.tunnel 1 {SOCKET} -oProxyCommand=x",
-     "5.0"],
     ["/usr/bin/condor_ssh_to_job", "-ssh", "/usr/bin/ssh", "5.0"],
+    ["/usr/bin/condor_ssh_to_job", "-ssh", "ssh -oProxyCommand=/bin/sh", "5.0", LAUNCHER, "attach"],
+    # The tunnel's command line with a forward to anywhere but the job's server socket:
+    *[["/usr/bin/condor_ssh_to_job", "-ssh", TUNNEL_SSH.replace(a, b), "42.0", LAUNCHER, "attach"]
+      for a, b in ((":/tmp/.unchained/jupyter.sock", ":/etc/shadow"), ("-R /tmp/.unchained/hub-api", "-R /tmp/x"),
+                   ("-oBatchMode=yes", "-oBatchMode=yes -oLocalCommand=id"),
+                   ("-m unchained_hub.fdpass", "-m os"))],
     ["/usr/bin/condor_token_fetch", "-token", "other"],
     ["/usr/bin/mkdir", "-p", "-m", "0777", "--", "/home/alice/jupyter"],
     ["/usr/bin/mkdir", "-p", "-m", "0700", "--", "relative"],
@@ -115,6 +135,6 @@ def test_command_lines_the_hub_never_builds_are_refused(rules, argv):
 def test_the_rule_names_the_contract(rules):
     text = " ".join(" ".join(rule) for rule in rules)
     assert f"-token {contract.TOKEN_NAME}" in text
-    assert re.escape(contract.TUNNEL_MODULE) in text
-    assert f"({contract.RECEIVE}|{contract.STOP})" in text
-    assert re.escape(f"/{contract.PRIVATE_DIR}/{contract.SERVER_SOCKET}") in text
+    assert re.escape(contract.FDPASS_MODULE) in text
+    assert f"unchained-singleuser {contract.STOP}$" in text and f"unchained-singleuser {contract.ATTACH}$" in text
+    assert f":{re.escape(contract.SERVER_SOCKET)} " in text

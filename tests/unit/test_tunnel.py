@@ -1,123 +1,223 @@
-"""`python -m unchained_hub.tunnel`, the process condor_ssh_to_job runs in
-place of ssh, against a stand-in ssh that serves the forward's Unix socket.
-The real ssh and condor_ssh_to_job are exercised by the lab (test_hub.py)."""
+"""The tunnel's session logic against a stand-in for `sudo condor_ssh_to_job`:
+the settings go in once, answers come out, the endpoint is checked before it
+is used, lost sessions come back, slots are not held for long. The real
+sudo, condor_ssh_to_job, ssh and `attach` are exercised by the lab."""
 
+import asyncio
+import json
+import logging
 import os
 import socket
-import subprocess
+import struct
 import sys
-import time
-from pathlib import Path
 
 import pytest
-from unchained_hub.tunnel import free_port
+from unchained_hub import condor, contract, tunnel
+from unchained_hub.condor import UserCondor
 
-HUB_DIR = Path(__file__).resolve().parents[2] / "hub"
-
-# Serves -L LOCAL:REMOTE's LOCAL: echoes what it reads after a first line
-# naming REMOTE. FAKE_SSH=fail: exits 255 before listening, as ssh does when
-# it cannot connect.
-FAKE_SSH = r'''#!/usr/bin/env python3
-import os, socket, sys, threading
-if os.environ.get("FAKE_SSH") == "fail":
-    print("ssh: connect to host condor-job: Connection refused", file=sys.stderr)
-    sys.exit(255)
-local, remote = sys.argv[sys.argv.index("-L") + 1].split(":", 1)
-server = socket.socket(socket.AF_UNIX)
-server.bind(local)
-server.listen()
-def serve(conn):
-    conn.sendall(f"remote={remote}\n".encode())
-    while data := conn.recv(65536):
-        conn.sendall(data)
-    conn.close()
-while True:
-    conn, _ = server.accept()
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+# Stands in for `sudo ... condor_ssh_to_job -ssh WORDS JOB LAUNCHER attach`:
+# records the settings it was sent, answers as `attach` does, and listens on
+# the -L endpoint with a one-line HTTP server. FAKE_MODE picks a misbehaviour.
+FAKE = r'''#!PYTHON
+import json, os, socket, sys, threading, time
+mode = os.environ["FAKE_MODE"]
+words = sys.argv[sys.argv.index("-ssh") + 1].split()
+endpoint = words[words.index("-L") + 1].split(":")[0]
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(sys.stdin.readline())
+if mode == "fail":
+    print("Failed to read address of starter for this job", file=sys.stderr)
+    sys.exit(1)
+if mode == "silent":
+    time.sleep(60)
+ANSWER = "unchained-answer "
+print(ANSWER + json.dumps({"started": True}), flush=True)
+if mode != "squatted":
+    if os.path.exists(endpoint):
+        os.unlink(endpoint)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(endpoint)
+    server.listen()
+    def serve():
+        while True:
+            conn, _ = server.accept()
+            try:
+                if conn.recv(1024):
+                    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+            except OSError:
+                pass
+            conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+print("a login shell's greeting, which the hub ignores", flush=True)
+print(ANSWER + json.dumps({"ready": True}), flush=True)
+for line in sys.stdin:
+    if line.strip() == "stop":
+        print(ANSWER + json.dumps({"stopped": True}), flush=True)
+        break
 '''
 
 
 @pytest.fixture
-def fake_ssh(tmp_path):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "ssh").write_text(FAKE_SSH)
-    (bin_dir / "ssh").chmod(0o755)
-    return bin_dir
+def fake(tmp_path, monkeypatch):
+    sudo = tmp_path / "sudo"
+    sudo.write_text(FAKE.replace("PYTHON", sys.executable))
+    sudo.chmod(0o755)
+    monkeypatch.setenv("FAKE_LOG", str(tmp_path / "sent.log"))
+    monkeypatch.setenv("FAKE_MODE", "serve")
+    monkeypatch.setattr(condor, "_schedd_commands", asyncio.Semaphore(condor.SCHEDD_COMMANDS_AT_ONCE))
+    return tmp_path
 
 
-def start(fake_ssh, port, *, mode="serve", socket_path="/job/.unchained/jupyter.sock"):
-    env = {**os.environ, "PATH": f"{fake_ssh}:{os.environ['PATH']}", "PYTHONPATH": str(HUB_DIR),
-           "FAKE_SSH": mode, "TMPDIR": str(fake_ssh.parent)}
-    return subprocess.Popen([sys.executable, "-m", "unchained_hub.tunnel", str(port), socket_path,
-                             "-oUser=alice", "condor-job.ex1"],
-                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+def make(fake, *, running=True, **settings):
+    endpoint = str(fake / "job-42.sock")
+
+    async def job_running():
+        return running
+
+    options = dict(connect_timeout=3, ready_timeout=3, probe_interval=0.1, probe_timeout=0.5, slot_hold=0.5)
+    options.update(settings)
+    return tunnel.Tunnel(
+        UserCondor("alice", sudo=str(fake / "sudo")), 42, launcher="/env/bin/unchained-singleuser",
+        endpoint=endpoint, uid=os.getuid(), settings={"JUPYTERHUB_API_TOKEN": "s3cret"}, hub_api="127.0.0.1:8081",
+        log=logging.getLogger("test"), job_running=job_running, probe_path="/user/alice/api",
+        python=sys.executable, **options)
 
 
-def connect(port, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return socket.create_connection(("127.0.0.1", port), timeout=5)
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+def sent(fake):
+    return [json.loads(line) for line in (fake / "sent.log").read_text().splitlines()]
 
 
-def read_line(conn):
-    data = b""
-    while not data.endswith(b"\n"):
-        data += conn.recv(1)
-    return data
+def session_count():
+    return sum(1 for pid in os.listdir("/proc") if pid.isdigit() and _is_fake(pid))
 
 
-def test_relays_to_the_forward_until_stdin_closes(fake_ssh):
-    port = free_port()
-    proc = start(fake_ssh, port)
+def _is_fake(pid):
     try:
-        with connect(port) as conn:
-            assert read_line(conn) == b"remote=/job/.unchained/jupyter.sock\n"
-            payload = os.urandom(3 << 20)
-            conn.sendall(payload)
-            conn.shutdown(socket.SHUT_WR)
-            received = b""
-            while chunk := conn.recv(1 << 16):
-                received += chunk
-            assert received == payload  # both directions, and the half-close passed on
-        # The forward's directory is private and named after the port.
-        (forward_dir,) = fake_ssh.parent.glob(f"unchained-tunnel-{port}-*")
-        assert forward_dir.stat().st_mode & 0o077 == 0
-        proc.stdin.close()
-        assert proc.wait(10) == 1  # ssh killed: the forward ended
-        assert not forward_dir.exists()
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection(("127.0.0.1", port), timeout=5)
-    finally:
-        proc.kill()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"unchained-singleuser\0attach" in f.read()
+    except OSError:
+        return False
 
 
-def test_a_failed_ssh_never_listens_and_says_why(fake_ssh):
-    port = free_port()
-    proc = start(fake_ssh, port, mode="fail")
-    assert proc.wait(10) == 255
-    assert b"Connection refused" in proc.stderr.read()
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", port), timeout=5)
+def test_open_sends_the_settings_once_and_answers(fake):
+    async def scenario():
+        t = make(fake)
+        await t.open()
+        assert await t.answers()
+        await t.close()
+    asyncio.run(scenario())
+    (first,) = sent(fake)
+    assert first["env"] == {"JUPYTERHUB_API_TOKEN": "s3cret"}
+    assert contract.HUB_API_SOCKET.fullmatch(first["hub_api"])
+    assert session_count() == 0
 
 
-def test_a_taken_port_ends_the_tunnel(fake_ssh):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        proc = start(fake_ssh, port)
-        assert proc.wait(10) == 1
-        assert f"cannot listen on 127.0.0.1:{port}".encode() in proc.stderr.read()
+def test_a_lost_session_comes_back_without_the_settings(fake):
+    async def scenario():
+        t = make(fake)
+        await t.open()
+        assert await t.answers()
+        os.kill(t._proc.pid, 9)  # the session dies (worker lost, ssh killed)
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if len(sent(fake)) == 2 and await t.answers():
+                break
+        await t.close()
+    asyncio.run(scenario())
+    first, second = sent(fake)
+    assert second["env"] == {} and second["hub_api"] != first["hub_api"]
 
 
-@pytest.mark.parametrize("args", [["x", "/s"], ["4000", "relative.sock"]])
-def test_refuses_arguments_it_did_not_make(fake_ssh, args):
-    proc = start(fake_ssh, *args[:1], socket_path=args[1])
-    assert proc.wait(10) == 1
-    assert b"usage:" in proc.stderr.read()
+def test_a_session_whose_job_ended_is_not_reopened(fake):
+    async def scenario():
+        t = make(fake, running=False)
+        await t.open()
+        os.kill(t._proc.pid, 9)
+        await asyncio.sleep(1)
+        assert len(sent(fake)) == 1
+        await t.close()
+    asyncio.run(scenario())
+
+
+def test_an_endpoint_another_process_listens_on_is_refused(fake):
+    os.environ["FAKE_MODE"] = "squatted"
+    squatter = socket.socket(socket.AF_UNIX)
+    squatter.bind(str(fake / "job-42.sock"))
+    squatter.listen()
+
+    async def scenario():
+        with pytest.raises(tunnel.TunnelError, match="not this tunnel's"):
+            await make(fake, connect_timeout=0.5).open()
+    asyncio.run(scenario())
+    squatter.close()
+
+
+def test_a_failing_session_says_why_after_its_deadline(fake):
+    os.environ["FAKE_MODE"] = "fail"
+
+    async def scenario():
+        with pytest.raises(tunnel.TunnelError, match="Failed to read address of starter"):
+            await make(fake, connect_timeout=1).open()
+    asyncio.run(scenario())
+    assert len(sent(fake)) >= 2  # it retried
+
+
+def test_a_silent_session_holds_a_command_slot_for_slot_hold_only(fake):
+    os.environ["FAKE_MODE"] = "silent"
+
+    async def scenario():
+        t = make(fake, connect_timeout=1.5, slot_hold=0.3)
+        opening = asyncio.ensure_future(t.open())
+        await asyncio.sleep(0.6)
+        assert condor._schedd_commands._value == condor.SCHEDD_COMMANDS_AT_ONCE
+        with pytest.raises(tunnel.TunnelError, match="no answer from the job"):
+            await opening
+        await t.close()
+    asyncio.run(scenario())
+
+
+def test_stop_server_through_the_session(fake):
+    async def scenario():
+        t = make(fake)
+        await t.open()
+        assert await t.stop_server(timeout=3)
+        await t.close()
+    asyncio.run(scenario())
+
+
+def test_backoff_starts_at_once_then_doubles_with_jitter_to_a_cap():
+    assert all(tunnel.backoff(0) <= 0.2 for _ in range(20))
+    assert all(0.75 <= tunnel.backoff(1) <= 1.25 for _ in range(20))
+    assert all(3 <= tunnel.backoff(3) <= 5 for _ in range(20))
+    assert all(tunnel.backoff(20) <= 30 * 1.25 for _ in range(20))
+    assert len({tunnel.backoff(2) for _ in range(20)}) > 1
+
+
+def test_endpoints_are_one_per_job_and_routed_as_unix_urls():
+    assert tunnel.endpoint("/run/jupyterhub/tunnels", "alice", 42) == "/run/jupyterhub/tunnels/alice/job-42.sock"
+    assert tunnel.url("/run/jupyterhub/tunnels/alice/job-42.sock", "/user/alice/") == \
+        "http+unix://%2Frun%2Fjupyterhub%2Ftunnels%2Falice%2Fjob-42.sock/user/alice/"
+
+
+def _acl_entries(path, name):
+    data = os.getxattr(path, name)
+    assert struct.unpack("<I", data[:4]) == (2,)
+    return {struct.unpack("<HHI", data[i:i + 8]) for i in range(4, len(data), 8)}
+
+
+def test_the_endpoint_directory_is_the_hubs_and_open_to_the_user_only(tmp_path):
+    path = tunnel.prepare_endpoint_dir(str(tmp_path / "tunnels"), "alice", 4242)
+    info = os.stat(path)
+    assert info.st_uid == os.geteuid() and info.st_mode & 0o077 == 0o070  # the ACL mask shows as group bits
+    assert (0x02, 7, 4242) in _acl_entries(path, "system.posix_acl_access")
+    assert (0x20, 0, 0xFFFFFFFF) in _acl_entries(path, "system.posix_acl_access")
+    assert (0x02, 6, os.geteuid()) in _acl_entries(path, "system.posix_acl_default")
+    # Again (a hub restart): the same directory, the same ACL.
+    assert tunnel.prepare_endpoint_dir(str(tmp_path / "tunnels"), "alice", 4242) == path
+
+
+def test_an_endpoint_directory_someone_else_made_is_refused(tmp_path):
+    (tmp_path / "tunnels").mkdir()
+    (tmp_path / "tunnels" / "alice").symlink_to(tmp_path)
+    with pytest.raises(tunnel.TunnelError, match="not the hub's own directory"):
+        tunnel.prepare_endpoint_dir(str(tmp_path / "tunnels"), "alice", 4242)
