@@ -15,6 +15,7 @@ describe 'site.pp' do
 
     config = '/etc/jupyterhub/jupyterhub_config.json'
     sudoers = '/etc/sudoers.d/jupyterhub'
+    chp = '/opt/configurable-http-proxy/5.3.0'
 
     it { is_expected.to compile.with_all_deps }
     it { is_expected.to contain_class('role::hub') }
@@ -40,7 +41,7 @@ describe 'site.pp' do
       install = 'Class[Profile::Jupyterhub::Install]'
       expect(container_of('User', 'jupyterhub')).to eq(install)
       expect(container_of('File', '/var/lib/jupyterhub')).to eq(install)
-      expect(container_of('Package', 'node-configurable-http-proxy')).to eq(install)
+      expect(container_of('Exec', 'install configurable-http-proxy')).to eq(install)
       expect(container_of('Profile::Python_venv', '/opt/jupyterhub')).to eq(install)
       expect(container_of('File', sudoers)).to eq(install)
       expect(container_of('File', config)).to eq('Class[Profile::Jupyterhub::Config]')
@@ -57,6 +58,7 @@ describe 'site.pp' do
       is_expected.to contain_file('/etc/systemd/system/jupyterhub.service')
         .with_content(%r{^User=jupyterhub$})
         .with_content(%r{^ExecStart=/opt/jupyterhub/bin/jupyterhub -f #{config}$})
+        .with_content(%r{^RuntimeDirectory=jupyterhub\nRuntimeDirectoryMode=0711$})
         .that_notifies('Exec[jupyterhub-systemd-reload]')
       is_expected.to contain_service('jupyterhub').with_ensure('running')
     end
@@ -79,8 +81,39 @@ describe 'site.pp' do
 
     it 'writes the settings Puppet does not know as they are' do
       json = JSON.parse(catalogue.resource('File', config)[:content])
-      expect(json['ConfigurableHTTPProxy']).to eq('api_url' => 'http://127.0.0.1:8001')
+      expect(json['ConfigurableHTTPProxy']['api_url']).to eq('http://127.0.0.1:8001')
       expect(json['UnchainedSpawner']['poll_interval']).to eq(5)
+    end
+
+    it "installs the proxy from npm's registry, as root, and no longer Debian's" do
+      is_expected.to contain_package('nodejs').with_ensure('installed')
+      is_expected.to contain_package('npm').with_ensure('installed')
+      is_expected.to contain_package('node-configurable-http-proxy').with_ensure('absent')
+      is_expected.to contain_file('/opt/configurable-http-proxy')
+        .with_ensure('directory').with_owner('root').with_group('root').with_mode('0755')
+      is_expected.to contain_exec('install configurable-http-proxy')
+        .with_creates("#{chp}/node_modules/configurable-http-proxy/package.json")
+        .with_umask('0022')
+        .that_requires(['Package[npm]', 'Package[nodejs]', 'File[/opt/configurable-http-proxy]'])
+      command = catalogue.resource('Exec', 'install configurable-http-proxy')[:command]
+      # sh -c SCRIPT NAME TMP HOME VERSION TARBALL: the paths are arguments, never shell text.
+      expect(command[0, 2]).to eq(['/bin/sh', '-c'])
+      expect(command[3..]).to eq(['install-configurable-http-proxy', "#{chp}.new", chp, '5.3.0', ''])
+      expect(command[2]).to include('npm install --prefix "$tmp" --omit=dev')
+        .and include('"configurable-http-proxy@$version"')
+        .and include('--version)')
+        .and include('mv "$tmp" "$home"')
+      is_expected.not_to contain_file("#{chp}.tar.gz")
+      is_expected.to contain_file('/usr/local/bin/configurable-http-proxy')
+        .with_ensure('link')
+        .with_target("#{chp}/node_modules/.bin/configurable-http-proxy")
+    end
+
+    it 'restarts the hub when the proxy changes, and starts this one with Debian\'s node' do
+      is_expected.to contain_exec('install configurable-http-proxy').that_notifies('Service[jupyterhub]')
+      json = JSON.parse(catalogue.resource('File', config)[:content])
+      expect(json['ConfigurableHTTPProxy']['command'])
+        .to eq(['/usr/bin/node', "#{chp}/node_modules/configurable-http-proxy/bin/configurable-http-proxy"])
     end
 
     it 'gives the hub exact commands as members of the user group only' do
@@ -115,6 +148,37 @@ describe 'site.pp' do
     end
   end
 
+  context 'on a hub that cannot reach the npm registry' do
+    hiera_node 'offlinehub.example.test'
+    include_context 'Debian trixie facts'
+
+    chp = '/opt/configurable-http-proxy/5.3.1'
+
+    it { is_expected.to compile.with_all_deps }
+
+    it 'unpacks the tarball again whenever its content differs from what was unpacked' do
+      is_expected.to contain_file("#{chp}.tar.gz")
+        .with_source('/srv/packages/configurable-http-proxy-5.3.1.tar.gz')
+        .with_owner('root').with_mode('0644')
+      is_expected.to contain_exec('install configurable-http-proxy')
+        .with_unless(['/usr/bin/sha256sum', '--check', '--status', "#{chp}/.source.sha256"])
+        .with_creates(nil)
+        .that_requires("File[#{chp}.tar.gz]")
+        .that_notifies('Service[jupyterhub]')
+      resource = catalogue.resource('Exec', 'install configurable-http-proxy')
+      expect(resource[:command][3..]).to eq(['install-configurable-http-proxy', "#{chp}.new", chp, '5.3.1',
+                                             "#{chp}.tar.gz"])
+      expect(resource[:command][2]).to include('tar -xzf "$tarball" -C "$tmp" --no-same-owner')
+        .and include('sha256sum "$tarball" > "$tmp/.source.sha256"')
+      is_expected.not_to contain_package('npm')
+    end
+
+    it "lets the site's config start the proxy its own way" do
+      json = JSON.parse(catalogue.resource('File', '/etc/jupyterhub/jupyterhub_config.json')[:content])
+      expect(json['ConfigurableHTTPProxy']['command']).to eq(['/usr/local/bin/configurable-http-proxy'])
+    end
+  end
+
   context "on the lab's hub, with the lab's own data (tests/lab/hiera)" do
     let(:node) { 'hub.lab.test' }
     let(:hiera_config) { File.join(FIXTURES_DIR, 'lab', 'hiera.yaml') }
@@ -124,6 +188,15 @@ describe 'site.pp' do
     lab_data = File.expand_path('../../lab/hiera/nodes/hub.lab.test.yaml', SPEC_DIR)
 
     it { is_expected.to compile.with_all_deps }
+
+    it "unpacks the proxy labctl builds, the version the lab's npm lock pins" do
+      pinned = JSON.parse(File.read(File.expand_path('../../lab/npm/package.json', SPEC_DIR)))
+                   .dig('dependencies', 'configurable-http-proxy')
+      chp = "/opt/configurable-http-proxy/#{pinned}"
+      is_expected.to contain_file("#{chp}.tar.gz")
+        .with_source('/srv/unchained-lab/npm/configurable-http-proxy.tar.gz')
+      expect(catalogue.resource('Exec', 'install configurable-http-proxy')[:command][6]).to eq(pinned)
+    end
 
     it 'writes every setting the lab gives, unchanged' do
       lab_config = YAML.safe_load(File.read(lab_data)).fetch('profile::jupyterhub::config')

@@ -55,6 +55,12 @@ describe 'site.pp' do
         is_expected.to contain_file(role_files[role])
       end
 
+      if role == 'execute'
+        it 'gives each job a /tmp of its own, where the tunnel finds the notebook' do
+          is_expected.to contain_file(role_files[role]).with_content(%r{^MOUNT_UNDER_SCRATCH = /tmp,/var/tmp$})
+        end
+      end
+
       (role_files.keys - [role]).each do |other|
         it "has no #{other} role file" do
           is_expected.not_to contain_file(role_files[other])
