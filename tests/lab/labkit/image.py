@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import config
+from . import cache, config
 from .config import LabError
 from .run import run, say
 
@@ -33,10 +33,7 @@ def packages(path):
 
 
 def cache_key():
-    digest = hashlib.sha256(f"{config.SUITE} {config.MIRROR}\n".encode())
-    for path in INPUTS:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return cache.inputs_key(INPUTS, salt=f"{config.SUITE} {config.MIRROR}\n")
 
 
 def image_dir():
@@ -70,7 +67,7 @@ def ensure_image():
     _build(building, log)
     building.rename(target)
     (target / "complete").write_text(f"built in {time.monotonic() - started:.0f} s\n")
-    _remove_stale(keep=target)
+    cache.remove_stale("image", keep=target)
     say(f"image built in {time.monotonic() - started:.0f} s: {target}")
     return target
 
@@ -171,13 +168,6 @@ def _download_wheels(wheels, log):
     # The lock lists every dependency already (and pip checks its hashes).
     run([*download, "--no-deps", "--requirement", NOTEBOOK_LOCK], log=log,
         step="downloading the notebook environment's wheels")
-
-
-def _remove_stale(keep):
-    for path in config.CACHE_DIR.glob("image-*"):
-        if path != keep and not path.name.endswith(".log") and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-            say(f"removed stale cache {path}")
 
 
 def cache_size():
