@@ -29,6 +29,8 @@ GUEST_SECRETS = "/etc/unchained-lab/secrets"
 GUEST_APT = "/srv/unchained-lab/apt"
 GUEST_WHEELS = "/srv/unchained-lab/wheels"
 GUEST_DIST = "/srv/unchained-lab/dist"
+# The hub's proxy (configurable-http-proxy from npm) as a tarball (npm.py).
+GUEST_NPM = "/srv/unchained-lab/npm"
 # The publisher's checkout of this project (read-only), from which it runs
 # cvmfs/publish, and its stand-in for CVMFS storage (read-write).
 GUEST_SOURCE = "/srv/unchained-lab/source"

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import config, dist, image, jobimage, network
+from . import config, dist, image, jobimage, network, npm
 from .config import LabError
 from .run import run, say
 
@@ -88,6 +88,7 @@ class Machine:
             (image.apt_repo(), config.GUEST_APT),
             (image.wheelhouse(), config.GUEST_WHEELS),
             (dist.dist_dir(), config.GUEST_DIST),
+            (npm.cache_dir(), config.GUEST_NPM),
         )
         argv = ["systemd-nspawn", "--boot", "--directory", self.root, "--machine", self.host.name,
                 "--hostname", self.host.fqdn, "--register=no", "--keep-unit", "--console=passive",

@@ -5,7 +5,7 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import config, credentials, dist, hub, image, jobimage, network, pool, publish
+from . import config, credentials, dist, hub, image, jobimage, network, npm, pool, publish
 from .config import LabError
 from .hosts import Machine
 from .run import say
@@ -16,10 +16,11 @@ def machines():
 
 
 def check_image_in_use(job_image):
-    """Refuse to boot hosts on a new image (the hosts' or the jobs') while
-    others run on an old one."""
+    """Refuse to boot hosts on a new image (the hosts', the jobs' or the
+    proxy's tarball, which running hosts see in a cache directory that a new
+    one replaces) while others run on an old one."""
     recorded = config.STATE_DIR / "image"
-    current = f"{image.image_dir()}\n{job_image}"
+    current = f"{image.image_dir()}\n{job_image}\n{npm.cache_dir()}"
     if recorded.exists() and recorded.read_text() != current and any(m.is_running() for m in machines()):
         raise LabError("the lab runs on an older image than its inputs now describe; run `labctl down` first")
     recorded.write_text(current)
@@ -35,6 +36,7 @@ def apply_checked(machine):
 def up():
     started = time.monotonic()
     image.ensure_image()
+    npm.ensure_proxy()
     job_image = jobimage.ensure_job_image()
     check_image_in_use(job_image)
     secrets_dir = credentials.ensure_secrets()
