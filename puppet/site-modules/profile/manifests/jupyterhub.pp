@@ -9,11 +9,25 @@
 # sections: `JupyterHub`, `Authenticator`, `UnchainedSpawner`, ...), merged
 # over the defaults of `profile::jupyterhub::config`; no Python is templated.
 #
+# The proxy is configurable-http-proxy `proxy_version` from the npm
+# registry, not Debian's package (4.5): only version 5 and later route to
+# notebook servers on Unix sockets (`http+unix://`). It is installed as root
+# into `proxy_dir/VERSION`, from the registry with Debian's npm or, on hosts
+# that cannot reach it, from `proxy_source`, and the hub starts it with
+# Debian's node (`ConfigurableHTTPProxy.command`).
+#
 # The work is done by three private classes, chained install -> config ~>
-# service: `install` (the packages, the service account, its sudo rule and
-# the venv, whose changes restart the hub), `config` (the JSON file, the
-# certificate and the systemd unit: any change restarts the hub) and
-# `service`.
+# service: `install` (the packages, the proxy, the service account, its sudo
+# rule and the venv, whose changes restart the hub), `config` (the JSON
+# file, the certificate and the systemd unit: any change restarts the hub)
+# and `service`.
+#
+# @example An offline site: the proxy from a tarball it made with npm elsewhere
+#   # npm install --prefix /tmp/chp configurable-http-proxy@5.3.0
+#   # tar -czf configurable-http-proxy-5.3.0.tar.gz -C /tmp/chp .
+#   class { 'profile::jupyterhub':
+#     proxy_source => '/srv/packages/configurable-http-proxy-5.3.0.tar.gz',
+#   }
 #
 # @example A hub with one notebook environment
 #   class { 'profile::jupyterhub':
@@ -42,8 +56,10 @@
 #   `UnchainedSpawner`, `environments` (`Profile::Jupyterhub_environment` by
 #   id), `default_environment`, `resource_limits`, `presets`, `hub_id`,
 #   `files_dir`, `job_log_dir`, the paths `condor_bin_dir`, `sudo`,
-#   `tunnel_python`, and the intervals in seconds. JupyterHub's other
-#   settings are written as they are (JSON data), for the hub to check.
+#   `tunnel_python`, and the intervals in seconds; in
+#   `ConfigurableHTTPProxy`, `command` (by default the proxy installed
+#   here). JupyterHub's other settings are written as they are (JSON data),
+#   for the hub to check.
 # @param admin_services
 #   Services with the admin role, by name, with their API tokens (e.g. a site's monitoring).
 # @param requirements
@@ -59,8 +75,19 @@
 # @param user_group
 #   Users the hub may act for; a user outside it cannot start a server.
 #   It must exist (profile::accounts or the site's directory).
-# @param proxy_package
-#   The Debian package of configurable-http-proxy.
+# @param proxy_version
+#   The version of configurable-http-proxy, 5.0.0 or later. A change
+#   installs it next to the earlier ones (which stay until removed by hand)
+#   and restarts the hub.
+# @param proxy_source
+#   A tarball (`.tar.gz`) of an npm install tree of configurable-http-proxy
+#   `proxy_version` (with `node_modules/` at its top), on this host; unset,
+#   npm installs that version from the registry npm is configured with.
+#   Puppet unpacks it again, and restarts the hub, whenever its content
+#   changes, and refuses one whose proxy is not `proxy_version`.
+# @param proxy_dir
+#   Where the proxy's versions are installed (`proxy_dir/VERSION`), owned by
+#   root; `/usr/local/bin/configurable-http-proxy` links to the current one.
 # @param condor_bin_dir
 #   Where the HTCondor commands are (named in the sudo rule).
 # @param tls_certificate
@@ -77,7 +104,9 @@ class profile::jupyterhub (
   Stdlib::Absolutepath $state_dir = '/var/lib/jupyterhub',
   Profile::Username $service_user = 'jupyterhub',
   Profile::Username $user_group = 'jupyterhub-users',
-  String[1] $proxy_package = 'node-configurable-http-proxy',
+  Profile::Proxy_version $proxy_version = '5.3.0',
+  Optional[Pattern[/\A\/[^\n]*\.(tar\.gz|tgz)\z/]] $proxy_source = undef,
+  Stdlib::Absolutepath $proxy_dir = '/opt/configurable-http-proxy',
   Stdlib::Absolutepath $condor_bin_dir = '/usr/bin',
   Optional[Pattern[/\A-----BEGIN CERTIFICATE-----\n/]] $tls_certificate = undef,
   Optional[Sensitive[Pattern[/\A-----BEGIN [A-Z ]*PRIVATE KEY-----\n/]]] $tls_key = undef,
@@ -112,6 +141,9 @@ class profile::jupyterhub (
       'service'       => String[1],
       'kinit'         => Stdlib::Absolutepath,
       'kinit_timeout' => $seconds,
+    },
+    'ConfigurableHTTPProxy'    => {
+      'command' => Variant[String[1], Array[String[1], 1]],
     },
     'UnchainedSpawner'         => {
       'environments'          => Hash[$choice_id, Profile::Jupyterhub_environment, 1],
@@ -160,6 +192,10 @@ class profile::jupyterhub (
       }
     }
   }
+
+  # This version of the proxy, installed by `install`, started by the hub (`config`).
+  $proxy_home = "${proxy_dir}/${proxy_version}"
+  $proxy_command = ['/usr/bin/node', "${proxy_home}/node_modules/configurable-http-proxy/bin/configurable-http-proxy"]
 
   contain profile::jupyterhub::install
   contain profile::jupyterhub::config

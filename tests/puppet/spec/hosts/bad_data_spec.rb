@@ -13,6 +13,8 @@ describe 'site.pp' do
     'bad-environment.example.test' =>
       %r{entry 'UnchainedSpawner' entry 'environments' entry 'py' entry 'hidden' expects a Boolean value},
     'bad-kerberos.example.test' => %r{user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab},
+    'bad-proxy-version.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_version' expects a match for Profile::Proxy_version},
+    'bad-proxy-source.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_source' expects .*Pattern},
   }.each do |certname, message|
     context "on #{certname}" do
       hiera_node certname

@@ -13,16 +13,20 @@ class profile::jupyterhub::config {
   $state_dir = $profile::jupyterhub::state_dir
 
   $defaults = {
-    'JupyterHub'       => {
+    'JupyterHub'            => {
       'spawner_class'      => 'unchained',
       'db_url'             => "sqlite:///${state_dir}/jupyterhub.sqlite",
       'cookie_secret_file' => "${state_dir}/jupyterhub_cookie_secret",
       # Notebook servers are HTCondor jobs that outlive a hub restart.
       'cleanup_servers'    => false,
     },
-    'UnchainedSpawner' => {
+    'UnchainedSpawner'      => {
       'tunnel_python'  => "${profile::jupyterhub::venv}/bin/python3",
       'condor_bin_dir' => $profile::jupyterhub::condor_bin_dir,
+    },
+    # The proxy `install` put in place, with Debian's node, whatever PATH says.
+    'ConfigurableHTTPProxy' => {
+      'command' => $profile::jupyterhub::proxy_command,
     },
   }
   $tls = $profile::jupyterhub::tls_certificate ? {
