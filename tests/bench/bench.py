@@ -395,14 +395,15 @@ def wait_all_answer(side, servers, t0, timeout=120):
 
 
 def kill_tunnel(lab, side, server):
-    """Kill the server's ssh forward (as test_hub.py does); seconds until it answers again."""
+    """Kill the server's ssh (as test_hub.py does: the user's ssh whose forward's
+    hub end is named after the job); seconds until it answers again."""
     if not answers(side, server):
         raise BenchError(f"{server} does not answer before its tunnel is killed")
-    port = int(((user_servers(side, server[0]).get(server[1]) or {}).get("state") or {}).get("tunnel_port", 0))
-    pids = lab.exec("hub", "pgrep", "-u", server[0], "-x", "-f", "--",
-                    f"ssh .* -L [^ ]*/unchained-tunnel-{port}-.*").stdout.split()
-    if not port or not pids:
-        raise BenchError(f"no tunnel process found for {server} (port {port})")
+    cluster = int(((user_servers(side, server[0]).get(server[1]) or {}).get("state") or {}).get(side.job_key, 0))
+    pids = lab.exec("hub", "pgrep", "-u", server[0], "-x", "-f", "--", f"ssh .* -L [^ ]*/job-{cluster}\\.sock:.*",
+                    check=False).stdout.split()
+    if not cluster or not pids:
+        raise BenchError(f"no tunnel process found for {server} (job {cluster})")
     lab.exec("hub", "kill", "-KILL", *pids)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 60:
