@@ -2,7 +2,7 @@
 lab: spawn time, concurrent spawns, kernel latency and download throughput,
 schedd queries, 100 light servers at once, recovery. See README.md.
 
-    /usr/bin/python3 tests/bench/bench.py [--rounds N] [--smoke] [--out DIR]
+    /usr/bin/python3 tests/bench/bench.py [--rounds N] [--spawns N] [--seed N] [--smoke] [--out DIR]
 
 Needs root (as labctl) and the lab to itself for the whole run.
 """
@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -508,8 +509,11 @@ def run(args):
     raw = {"ours": {}, "baseline": {}}
     events, errors = [], []
     started = time.time()
+    seed = secrets.randbelow(1000) if args.seed is None else args.seed
     base = baseline.BaselineHub(lab, USERS, MEMORY_MB, LIGHT_MEMORY_MB, DISK_KB)
     ours, theirs = sides(lab, base)
+    by_name = {"ours": ours, "baseline": theirs}
+    rounds = 1 if args.smoke else args.rounds
     spawns = 1 if args.smoke else args.spawns
     messages, download = (20, 10**6) if args.smoke else (200, 10**8)
     window = 10 if args.smoke else 60
@@ -533,32 +537,42 @@ def run(args):
             with baseline.firewall_open_for_baseline(say, events):
                 return fn(lab, side, *fn_args)
 
-        for r in range(1 if args.smoke else args.rounds):
-            # Alternate who goes first, so that neither always meets a warmer pool.
-            for side in (ours, theirs) if r % 2 == 0 else (theirs, ours):
-                say(f"round {r + 1}: {side.name}")
-                got = raw[side.name]
-                measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r, got.setdefault("p1", []))
-                if not args.smoke:
-                    got.setdefault("p1b_5", []).append(measure(errors, f"P1b 5 {side.name}", phase, side, p1b, 5,
-                                                               got.setdefault("p1b_stats", {})))
-                got.setdefault("p2", []).append(measure(errors, f"P2 {side.name}", phase, side, p2, messages,
-                                                        download))
-        for side in (ours, theirs):
-            say(f"scale and recovery: {side.name}")
-            got = raw[side.name]
+        def one_round(side, got, r):
+            measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r, got.setdefault("p1", []))
             if not args.smoke:
-                got["p1b_20"] = measure(errors, f"P1b 20 {side.name}", phase, side, p1b, 20,
-                                        got.setdefault("p1b_stats", {}))
+                got.setdefault("p1b_5", []).append(measure(errors, f"P1b 5 {side.name}", phase, side, p1b, 5,
+                                                           got.setdefault("p1b_stats", {})))
+            got.setdefault("p2", []).append(measure(errors, f"P2 {side.name}", phase, side, p2, messages, download))
+
+        def p1b_20(side, got):
+            got["p1b_20"] = measure(errors, f"P1b 20 {side.name}", phase, side, p1b, 20,
+                                    got.setdefault("p1b_stats", {}))
+
+        def p3_p5(side, got):
             got["p3_p5"] = measure(errors, f"P3/P5 {side.name}", phase, side, p3_and_p5, levels, window,
                                    not args.smoke, True)
-            if not args.smoke:
-                got["p4"] = measure(errors, f"P4 {side.name}", phase, side, p4, 100)
-                if (got["p4"] or {}).get("stop_error"):
-                    errors.append(f"P4 {side.name}, stopping: {got['p4']['stop_error']}")
+
+        def p4_100(side, got):
+            got["p4"] = measure(errors, f"P4 {side.name}", phase, side, p4, 100)
+            if (got["p4"] or {}).get("stop_error"):
+                errors.append(f"P4 {side.name}, stopping: {got['p4']['stop_error']}")
+
+        # Who goes first alternates, so that neither always meets a warmer
+        # pool: from round to round, and between the measures run once.
+        once = {"P3/P5": p3_p5} if args.smoke else {"P1b 20": p1b_20, "P3/P5": p3_p5, "P4": p4_100}
+        order = benchlib.schedule(seed, rounds, "P1, P2" if args.smoke else "P1, P1b 5, P2", list(once))
+        say(f"seed {seed}: who goes first follows from it (--seed {seed} repeats this order)")
+        for step in order:
+            for name in step["order"]:
+                say(f"{step['what']}: {name}")
+                if step["round"] is None:
+                    once[step["what"]](by_name[name], raw[name])
+                else:
+                    one_round(by_name[name], raw[name], step["round"] - 1)
 
     rows = benchlib.make_rows(raw)
     meta = {"command": " ".join(["tests/bench/bench.py", *sys.argv[1:]]), "smoke": args.smoke,
+            "rounds": rounds, "spawns": spawns, "seed": seed, "order": order,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "seconds": round(time.time() - started), "machine": machine(),
             "ours_status_interval_p3_p5": benchlib.DEFAULT_STATUS_INTERVAL,
@@ -590,13 +604,15 @@ def write_outputs(out, rows, raw, meta, events):
     print()
     print(f"{meta['command']}  on {meta['machine']['host']} ({meta['machine']['cpus']} CPUs, "
           f"{meta['machine']['memory_gb']} GB, {meta['machine']['os']}), commit {meta['machine']['commit']}")
+    firsts = "; ".join(f"{o['what']}: {o['order'][0]}" for o in meta["order"])
+    print(f"who went first (seed {meta['seed']}): {firsts}")
     print(benchlib.format_table(rows), end="")
     for name in ("ours", "baseline"):
         phases = ", ".join(f"{p} {'-' if s is None else f'{s:.2f}'} s" for p, s in raw["breakdown"][name])
         print(f"spawn breakdown ({name}, medians): {phases}")
         ad = ", ".join(f"{p} {'-' if s is None else f'{s:.1f}'} s" for p, s in raw["job_ad_breakdown"][name])
         print(f"  from the job ads: {ad}")
-    for name in ("ours", "baseline"):
+    for name in benchlib.SIDES:
         p4_result = raw[name].get("p4") or {}
         if p4_result.get("refused"):
             print(f"P4 {name}: the hub refused {p4_result['refused']} start(s), e.g. {p4_result['refusals'][0]}")
@@ -614,6 +630,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of P1, P1b (5) and P2, each side in turn")
     parser.add_argument("--spawns", type=int, default=10, help="sequential spawns per side per round (P1)")
+    parser.add_argument("--seed", type=int,
+                        help="who goes first: ours in the first round for an even seed, then the other way round "
+                             "at each step (rounds, then the measures run once); default: a random seed, printed "
+                             "and kept in bench.json")
     parser.add_argument("--smoke", action="store_true",
                         help="one spawn each and short windows; no 20- or 100-server tests (for make test)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "tests" / "artifacts" / "bench",

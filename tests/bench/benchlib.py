@@ -1,6 +1,7 @@
-"""The benchmark's pure parts: statistics, targets, the table, the JSON
-report, schedd commands counted in a SchedLog, spawn phases from the hubs'
-journals, the baseline hub's configuration and unit, and the plot.
+"""The benchmark's pure parts: who goes first, statistics, targets, the
+table, the JSON report, schedd commands counted in a SchedLog, spawn phases
+from the hubs' journals, the baseline hub's configuration and unit, and
+the plot.
 
 Nothing here talks to the lab; bench.py and baseline.py do (see README.md).
 """
@@ -13,6 +14,29 @@ from collections import Counter
 from dataclasses import dataclass
 
 SCHEMA = "unchained-bench/1"
+SIDES = ("ours", "baseline")
+
+# -- who goes first -------------------------------------------------------------
+
+
+def turns(items, n):
+    """`items` in order for an even n, the other way round for an odd one.
+
+    With n counting up from the run's seed, who goes first alternates from
+    one step to the next, and a run's order follows from its seed alone
+    (bench.py prints it; --seed repeats it)."""
+    return tuple(items) if n % 2 == 0 else tuple(reversed(items))
+
+
+def schedule(seed, rounds, round_measures, once):
+    """The run's steps and who goes first in each, as bench.json keeps them:
+    each round (its measures `round_measures`, e.g. "P1, P1b 5, P2"), then each
+    measure run once; step i's order is turns(SIDES, seed + i), so that it
+    alternates from round to round, from one measure run once to the next,
+    and between the last round and the first of those."""
+    whats = [(f"round {r + 1} ({round_measures})", r + 1) for r in range(rounds)] + [(w, None) for w in once]
+    return [{"what": what, "round": r, "order": list(turns(SIDES, seed + i))} for i, (what, r) in enumerate(whats)]
+
 
 # -- statistics ---------------------------------------------------------------
 
@@ -97,7 +121,7 @@ DEFAULT_STATUS_INTERVAL = 30
 def make_rows(raw):
     """The table's rows from a run's raw samples (bench.py)."""
     def both(get):
-        return tuple(get(raw[name]) for name in ("ours", "baseline"))
+        return tuple(get(raw[name]) for name in SIDES)
 
     def spawn_pct(key, p):
         return lambda got: percentile([s[key] for s in got.get("p1", [])], p)

@@ -19,6 +19,29 @@ sys.path.insert(0, str(TESTS / "lab"))
 import benchlib  # noqa: E402
 import firewall  # noqa: E402
 
+# -- who goes first -------------------------------------------------------------
+
+def test_turns_alternate_with_n():
+    assert benchlib.turns(("ours", "baseline"), 4) == ("ours", "baseline")
+    assert benchlib.turns(("ours", "baseline"), 7) == ("baseline", "ours")
+    assert benchlib.turns((None,), 1) == (None,)  # the baseline's one environment
+
+
+@pytest.mark.parametrize("seed", [0, 1, 416])
+def test_every_measure_alternates_who_goes_first_and_the_seed_says_how(seed):
+    steps = benchlib.schedule(seed, 3, "P1, P1b 5, P2", ["P1b 20", "P3/P5", "P4"])
+    assert [s["what"] for s in steps] == ["round 1 (P1, P1b 5, P2)", "round 2 (P1, P1b 5, P2)",
+                                          "round 3 (P1, P1b 5, P2)", "P1b 20", "P3/P5", "P4"]
+    assert all(sorted(s["order"]) == ["baseline", "ours"] for s in steps)
+    firsts = [s["order"][0] for s in steps]
+    # From one round to the next, and on through the measures run once.
+    assert all(a != b for a, b in zip(firsts[:-1], firsts[1:], strict=True))
+    # The seed alone decides: an even one lets ours go first.
+    assert firsts[0] == ("ours" if seed % 2 == 0 else "baseline")
+    assert steps == benchlib.schedule(seed, 3, "P1, P1b 5, P2", ["P1b 20", "P3/P5", "P4"])
+    assert [s["round"] for s in steps] == [1, 2, 3, None, None, None]
+
+
 # -- statistics and targets ----------------------------------------------------
 
 
