@@ -119,7 +119,7 @@ class UnchainedSettings(Configurable):
     ).tag(config=True)
 
     tunnel_probe_interval = Float(
-        1.0, help="Seconds between checks that a tunnel still carries requests."
+        1.0, help="Seconds between checks that a tunnel still carries requests; three failed in a row mean it is lost."
     ).tag(config=True)
 
     stop_grace = Float(

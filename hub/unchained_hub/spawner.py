@@ -240,14 +240,11 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             return jobstate.same_run(self.poller.status(self.cluster), self.job_started)
 
         return tunnel.Tunnel(
-            self._condor(), self.cluster, launcher=self._environment().launcher,
+            self._condor(), self.cluster, launcher=self._choices.environments[self.environment_id].launcher,
             endpoint=tunnel.endpoint(base, self.user.name, self.cluster), uid=user.pw_uid, settings=settings,
             hub_api=f"{api.hostname}:{api.port or 80}", log=self.log, job_running=job_running,
             probe_path=f"{self._base_url()}api", python=self.tunnel_python, connect_timeout=self.connect_timeout,
             ready_timeout=self.http_timeout, probe_interval=self.tunnel_probe_interval)
-
-    def _environment(self):
-        return self._choices.environments[self.environment_id]
 
     def _base_url(self):
         return self.server.base_url if self.server else "/"

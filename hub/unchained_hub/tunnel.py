@@ -144,7 +144,7 @@ class Tunnel:
 
     def __init__(self, condor, cluster, *, launcher, endpoint, uid, settings, hub_api, log, job_running,
                  probe_path, python, connect_timeout=30.0, ready_timeout=120.0, probe_interval=1.0,
-                 probe_timeout=1.5, probe_failures=3, slot_hold=5.0):
+                 probe_timeout=1.0, probe_failures=3, slot_hold=5.0):
         self.condor = condor
         self.cluster = cluster
         self.launcher = launcher
@@ -291,7 +291,9 @@ class Tunnel:
             reason = await self._watch()
             if self._stopping:
                 return
-            await self._end_process()
+            # A session that does not end at once (its ssh stopped, say) is
+            # left to end in the background: the next one replaces its endpoint.
+            await self._end_process(wait=False)
             if not await self.job_running():
                 self.log.info("tunnel to job %s ended (%s); the job is not running, not reconnecting",
                               self.cluster, reason)
@@ -328,7 +330,7 @@ class Tunnel:
             if misses >= self.probe_failures:
                 return f"the server did not answer {misses} probes in a row"
 
-    async def _end_process(self):
+    async def _end_process(self, wait=True):
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -339,6 +341,12 @@ class Tunnel:
         # Closing its standard input ends the session (see the module docstring).
         with contextlib.suppress(OSError):
             proc.stdin.close()
+        if wait:
+            await self._reap(proc)
+        else:
+            asyncio.ensure_future(self._reap(proc))
+
+    async def _reap(self, proc):
         try:
             await asyncio.wait_for(proc.wait(), 5)
         except asyncio.TimeoutError:

@@ -82,15 +82,15 @@ def test_cvmfs_and_the_modules_are_bound_into_the_container(lab, image_server):
 
 
 def test_the_tunnel_reaches_the_server_in_the_container(lab, image_server):
-    """The hub's only way to the job is condor_ssh_to_job's forward to the
-    server's Unix socket in the job's scratch directory, which Apptainer binds
-    into the container at the same path."""
-    state = job_of(image_server, "alice", NAME)
-    assert state["socket_path"].startswith("/var/lib/condor/execute/"), state
+    """The hub's only way to the job is its session's forward to the server's
+    Unix socket in the job's /tmp, which is the job's own inside the container
+    as well (HTCondor mounts it from the scratch directory)."""
     status, model = image_server.user_api("alice", "api/status", server=NAME)
     assert status == 200 and "started" in model, model
-    out = python(lab, image_server, f"import os; print(os.path.exists({state['socket_path']!r}))")
-    assert out.strip() == "True"
+    out = python(lab, image_server, "import os, pwd; s = os.stat('/tmp'); "
+                                    "print(pwd.getpwuid(s.st_uid).pw_name, oct(s.st_mode & 0o777), "
+                                    "os.path.exists('/tmp/.unchained/jupyter.sock'))")
+    assert out.split() == ["alice", "0o700", "True"], out
 
 
 # -- 3. the login banner ----------------------------------------------------------------

@@ -176,7 +176,9 @@ def test_another_user_on_the_worker_cannot_reach_the_server(lab, hub, servers):
     spawn(hub, servers, "alice", "private")
     state = job_of(hub, "alice", "private")
     host = remote_host(lab, state["cluster"]).split(".")[0]
-    sock = state["socket_path"]
+    # The job's /tmp, where the server's socket is, is its own: on the worker it
+    # is the scratch directory's tmp/.
+    sock = sandbox(lab, host, state["cluster"], "tmp", ".unchained", "jupyter.sock")
     probe = ("import socket,sys\n"
              "s=socket.socket(socket.AF_UNIX)\n"
              "try:\n s.connect(sys.argv[1]); print('connected')\n"
@@ -282,9 +284,9 @@ def answers(hub, user, name, timeout=1):
         return False
 
 
-def tunnel_pids(lab, user, port):
-    """The server's ssh (its forward's directory is named after the port)."""
-    pattern = f"ssh .* -L [^ ]*/unchained-tunnel-{port}-.*"
+def tunnel_pids(lab, user, cluster):
+    """The server's ssh (its forward's hub end is named after the job)."""
+    pattern = f"ssh .* -L [^ ]*/job-{int(cluster)}\\.sock:.*"
     return lab.exec("hub", "pgrep", "-u", user, "-x", "-f", "--", pattern).stdout.split()
 
 
@@ -292,10 +294,10 @@ def test_killed_tunnel_comes_back_and_session_survives(lab, hub, servers):
     spawn(hub, servers, "alice", "tunnel")
     spawn(hub, servers, "bob", "bystander")
     state = job_of(hub, "alice", "tunnel")
-    bystander = tunnel_pids(lab, "bob", job_of(hub, "bob", "bystander")["tunnel_port"])
+    bystander = tunnel_pids(lab, "bob", job_of(hub, "bob", "bystander")["cluster"])
     status, kernel = hub.user_api("alice", "api/kernels", "tunnel", method="POST", body={"name": "python3"})
     assert status == 201, (status, kernel)
-    pids = tunnel_pids(lab, "alice", state["tunnel_port"])
+    pids = tunnel_pids(lab, "alice", state["cluster"])
     assert len(pids) == 1, pids
     lab.exec("hub", "kill", "-9", pids[0])
     t0 = time.monotonic()
@@ -307,14 +309,14 @@ def test_killed_tunnel_comes_back_and_session_survives(lab, hub, servers):
     assert status == 200 and kernel["id"] in [k["id"] for k in kernels]
     assert job_of(hub, "alice", "tunnel")["cluster"] == state["cluster"]
     # Another user's tunnel was not touched.
-    assert tunnel_pids(lab, "bob", job_of(hub, "bob", "bystander")["tunnel_port"]) == bystander
+    assert tunnel_pids(lab, "bob", job_of(hub, "bob", "bystander")["cluster"]) == bystander
     assert answers(hub, "bob", "bystander")
 
 
 def test_hung_tunnel_is_replaced(lab, hub, servers):
     spawn(hub, servers, "alice", "hung")
     state = job_of(hub, "alice", "hung")
-    pids = tunnel_pids(lab, "alice", state["tunnel_port"])
+    pids = tunnel_pids(lab, "alice", state["cluster"])
     assert len(pids) == 1, pids
     lab.exec("hub", "kill", "-STOP", pids[0])
     t0 = time.monotonic()
@@ -324,4 +326,6 @@ def test_hung_tunnel_is_replaced(lab, hub, servers):
         lab.exec("hub", "kill", "-CONT", pids[0], check=False)
     recovered = time.monotonic() - t0
     print(f"tunnel hung: server answers again after {recovered:.2f} s")
-    assert recovered <= 5
+    # Three probes (1 s apart, 1 s each) must fail in a row before the
+    # tunnel counts as lost: one slow answer must not tear it down.
+    assert recovered <= 10
