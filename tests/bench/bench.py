@@ -68,6 +68,7 @@ class Side:
     guest_url: str        # its proxy, as the hub host reaches it
     unit: str
     options: dict         # user_options of a normal server
+    environments: tuple   # P1's, in user_options (None: the hub has no choice)
     light_options: dict   # user_options of a P4 server
     markers: tuple        # log lines of its spawn phases
     identities: frozenset  # who its schedd commands come from
@@ -222,11 +223,11 @@ def job_ad(lab, job_id):
     return ads[0] if ads else {}
 
 
-def one_spawn(lab, side, server):
+def one_spawn(lab, side, server, options):
     """POST -> ready, -> first kernel result, and where the time went."""
     t_post = time.time()
     try:
-        ready = start_all(side, [server], side.options)[server]
+        ready = start_all(side, [server], options)[server]
         if ready is None:
             raise BenchError(f"{side.name}: {server} did not get ready")
         first = guest_kernel_bench(lab, side, server, ["first"])["first_seconds"]
@@ -241,10 +242,17 @@ def one_spawn(lab, side, server):
     return {"ready": ready, "first_result": ready + first, "phases": phases, "job_ad": ad_phases}
 
 
-def p1(lab, side, count, round_no, results):
-    """Sequential spawns into `results`, so that a failed one keeps the others."""
+def p1(lab, side, count, round_no, turn, results):
+    """Sequential spawns into `results`, so that a failed one keeps the others.
+    Ours spawns in each of its environments in turn, which goes first
+    alternating from one spawn to the next (from `turn`, the round's)."""
     for i in range(count):
-        results.append(one_spawn(lab, side, (USERS[i % len(USERS)], f"bench-p1-{round_no}-{i}")))
+        user = USERS[i % len(USERS)]
+        for environment in benchlib.turns(side.environments, turn + i):
+            options = side.options if environment is None else {**side.options, "environment": environment}
+            k = side.environments.index(environment)
+            sample = one_spawn(lab, side, (user, f"bench-p1-{round_no}-{i}-{k}"), options)
+            results.append({**sample, "environment": environment, "round": round_no + 1, "spawn": i + 1})
 
 
 def p1b(lab, side, count, stats):
@@ -475,16 +483,17 @@ def machine():
 
 
 def sides(lab, base):
+    # P1 runs in both of benchlib.P1_ENVIRONMENTS; the rest on the worker, as the baseline.
     ours_options = {"cpus": 1, "memory_gb": MEMORY_MB / 1024, "disk_gb": 1, "runtime_hours": 1,
-                    "environment": "lab-no-image"}
+                    "environment": benchlib.NO_IMAGE_ENVIRONMENT}
     users = {f"{u}@{UID_DOMAIN}" for u in USERS}
     ours = Side("ours", Hub(lab.labctl("url").stdout.strip(), lab.labctl("hub-token").stdout.strip()),
-                f"https://127.0.0.1:{config.HUB_PORT}/", OURS_UNIT, ours_options,
+                f"https://127.0.0.1:{config.HUB_PORT}/", OURS_UNIT, ours_options, benchlib.P1_ENVIRONMENTS,
                 {**ours_options, "memory_gb": 0.1, "environment": LIGHT_ENVIRONMENT}, benchlib.OURS_MARKERS,
                 frozenset(users | {f"{HUB_ACCOUNT}@{UID_DOMAIN}"}), "cluster",
                 lambda: lab.exec("hub", "systemctl", "restart", OURS_UNIT))
     # Stock batchspawner runs every HTCondor command as the user (sudo -E -u).
-    theirs = Side("baseline", Hub(base.url, base.token), base.guest_url, baseline.UNIT, {}, {},
+    theirs = Side("baseline", Hub(base.url, base.token), base.guest_url, baseline.UNIT, {}, (None,), {},
                   benchlib.BASELINE_MARKERS, frozenset(users), "job_id", base.restart)
     return ours, theirs
 
@@ -538,7 +547,7 @@ def run(args):
                 return fn(lab, side, *fn_args)
 
         def one_round(side, got, r):
-            measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r, got.setdefault("p1", []))
+            measure(errors, f"P1 {side.name}", phase, side, p1, spawns, r, seed + r, got.setdefault("p1", []))
             if not args.smoke:
                 got.setdefault("p1b_5", []).append(measure(errors, f"P1b 5 {side.name}", phase, side, p1b, 5,
                                                            got.setdefault("p1b_stats", {})))
@@ -577,14 +586,16 @@ def run(args):
             "seconds": round(time.time() - started), "machine": machine(),
             "ours_status_interval_p3_p5": benchlib.DEFAULT_STATUS_INTERVAL,
             "errors": errors,
-            "ours": {"environment": "lab-no-image", "firewall": "closed (checked before each measurement)"},
+            "ours": {"p1_environments": list(benchlib.P1_ENVIRONMENTS),
+                     "environment": f"{benchlib.NO_IMAGE_ENVIRONMENT} (P1b, P2, P3, P5); {LIGHT_ENVIRONMENT} (P4)",
+                     "firewall": "closed (checked before each measurement)"},
             "baseline": {"spawner": "batchspawner.CondorSpawner 1.3.0", "unit": baseline.UNIT,
+                         "environment": "the notebook environment from CVMFS, on the worker",
                          "firewall": "open while it was measured, closed after"}}
-    breakdown = {name: benchlib.median_phases([s["phases"] for s in raw[name].get("p1", [])])
-                 for name in ("ours", "baseline")}
-    job_ad = {name: benchlib.median_phases([list(s["job_ad"].items()) for s in raw[name].get("p1", [])])
-              for name in ("ours", "baseline")}
-    raw["breakdown"], raw["job_ad_breakdown"] = breakdown, job_ad
+    groups = benchlib.p1_samples(raw)
+    raw["breakdown"] = {g: benchlib.median_phases([s["phases"] for s in got]) for g, got in groups.items()}
+    raw["job_ad_breakdown"] = {g: benchlib.median_phases([list(s["job_ad"].items()) for s in got])
+                               for g, got in groups.items()}
     write_outputs(args.out, rows, raw, meta, events)
     return 1 if errors else 0
 
@@ -607,10 +618,10 @@ def write_outputs(out, rows, raw, meta, events):
     firsts = "; ".join(f"{o['what']}: {o['order'][0]}" for o in meta["order"])
     print(f"who went first (seed {meta['seed']}): {firsts}")
     print(benchlib.format_table(rows), end="")
-    for name in ("ours", "baseline"):
-        phases = ", ".join(f"{p} {'-' if s is None else f'{s:.2f}'} s" for p, s in raw["breakdown"][name])
-        print(f"spawn breakdown ({name}, medians): {phases}")
-        ad = ", ".join(f"{p} {'-' if s is None else f'{s:.1f}'} s" for p, s in raw["job_ad_breakdown"][name])
+    for group, phases in raw["breakdown"].items():
+        text = ", ".join(f"{p} {'-' if s is None else f'{s:.2f}'} s" for p, s in phases)
+        print(f"spawn breakdown ({group}, medians): {text}")
+        ad = ", ".join(f"{p} {'-' if s is None else f'{s:.1f}'} s" for p, s in raw["job_ad_breakdown"][group])
         print(f"  from the job ads: {ad}")
     for name in benchlib.SIDES:
         p4_result = raw[name].get("p4") or {}
@@ -620,7 +631,8 @@ def write_outputs(out, rows, raw, meta, events):
     for error in meta["errors"]:
         print(f"FAILED: {error}")
     (out / "bench.json").write_text(benchlib.dumps(benchlib.report(rows, raw, meta, events)))
-    samples = {measure: {name: [s[key] for s in raw[name].get("p1", [])] for name in ("ours", "baseline")}
+    groups = benchlib.p1_samples(raw)
+    samples = {measure: {group: [s[key] for s in got] for group, got in groups.items()}
                for measure, key in (("POST -> ready", "ready"), ("POST -> first kernel result", "first_result"))}
     benchlib.plot_spawn_times(samples, out / "spawn-times.png")
     print(f"written: {out / 'bench.json'}, {out / 'spawn-times.png'}")
@@ -629,7 +641,8 @@ def write_outputs(out, rows, raw, meta, events):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of P1, P1b (5) and P2, each side in turn")
-    parser.add_argument("--spawns", type=int, default=10, help="sequential spawns per side per round (P1)")
+    parser.add_argument("--spawns", type=int, default=10,
+                        help="sequential spawns per side per round (P1; ours makes them in each of its environments)")
     parser.add_argument("--seed", type=int,
                         help="who goes first: ours in the first round for an even seed, then the other way round "
                              "at each step (rounds, then the measures run once); default: a random seed, printed "

@@ -117,14 +117,34 @@ def row(measure, unit, ours, baseline, target=None, note=""):
 # issue's target (2 queries per minute) is stated for it.
 DEFAULT_STATUS_INTERVAL = 30
 
+# The environments ours runs P1 in: the lab's default, in the job image, and
+# the same CVMFS environment straight on the worker. The baseline has one way
+# to run, the second's (batchspawner-singleuser from CVMFS on the worker): its
+# P1 samples stand beside ours in both.
+DEFAULT_ENVIRONMENT = "jupyter-2026.11"
+NO_IMAGE_ENVIRONMENT = "lab-no-image"
+P1_ENVIRONMENTS = (DEFAULT_ENVIRONMENT, NO_IMAGE_ENVIRONMENT)
+P1_NOTE = (f"ours in {DEFAULT_ENVIRONMENT} (the default, in the job image) and {NO_IMAGE_ENVIRONMENT} (the same "
+           "on the worker); the baseline, in both: the same CVMFS environment on the worker")
+
+
+def p1_samples(raw):
+    """P1's spawns by who made them: ours in each environment, then the baseline."""
+    ours = raw.get("ours", {}).get("p1", [])
+    groups = {f"ours, {env}": [s for s in ours if s.get("environment") == env] for env in P1_ENVIRONMENTS}
+    groups["baseline"] = list(raw.get("baseline", {}).get("p1", []))
+    return groups
+
 
 def make_rows(raw):
     """The table's rows from a run's raw samples (bench.py)."""
     def both(get):
         return tuple(get(raw[name]) for name in SIDES)
 
-    def spawn_pct(key, p):
-        return lambda got: percentile([s[key] for s in got.get("p1", [])], p)
+    def spawn_pct(environment, key, p):
+        groups = p1_samples(raw)
+        samples = groups[f"ours, {environment}"], groups["baseline"]
+        return tuple(percentile([s[key] for s in got], p) for got in samples)
 
     def p2_median(get):
         return lambda got: median_or_none([get(x) for x in got.get("p2", []) if x])
@@ -144,11 +164,16 @@ def make_rows(raw):
     def p4(key):
         return lambda got: (got.get("p4") or {}).get(key)
 
-    rows = [
-        row("P1 POST -> ready, p50", "s", *both(spawn_pct("ready", 50)), Target("at_most", 2.5)),
-        row("P1 POST -> ready, p95", "s", *both(spawn_pct("ready", 95)), Target("at_most", 3.5)),
-        row("P1 POST -> first kernel result, p50", "s", *both(spawn_pct("first_result", 50))),
-        row("P1 POST -> first kernel result, p95", "s", *both(spawn_pct("first_result", 95))),
+    rows = []
+    for environment in P1_ENVIRONMENTS:
+        default = environment == DEFAULT_ENVIRONMENT
+        for what, key in (("POST -> ready", "ready"), ("POST -> first kernel result", "first_result")):
+            for p, limit in ((50, 2.5), (95, 3.5)):
+                target = Target("at_most", limit) if default and key == "ready" else None
+                note = P1_NOTE if not rows else ""
+                rows.append(row(f"P1 {environment}: {what}, p{p}", "s", *spawn_pct(environment, key, p), target,
+                                note=note))
+    rows += [
         row("P1b 5 at once: all ready", "s", *both(lambda g: median_or_none(g.get("p1b_5", []))),
             Target("ratio_at_most", 0.5)),
         row("P1b 20 at once: all ready", "s", *both(lambda g: g.get("p1b_20")), Target("ratio_at_most", 0.5)),
@@ -490,9 +515,9 @@ KillMode=control-group
 
 
 def plot_spawn_times(samples, path):
-    """A PNG of spawn-time distributions: one panel per measure, ours and the
-    baseline side by side (box and every sample). `samples` is
-    {measure: {"ours": [s, ...], "baseline": [s, ...]}}."""
+    """A PNG of spawn-time distributions: one panel per measure, a box and
+    every sample for each group side by side. `samples` is {measure: {group:
+    [s, ...]}}, e.g. groups "ours, ENVIRONMENT" and "baseline" (p1_samples)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -500,7 +525,7 @@ def plot_spawn_times(samples, path):
     measures = list(samples)
     fig, axes = plt.subplots(1, len(measures), figsize=(5 * len(measures), 4), squeeze=False)
     for ax, measure in zip(axes[0], measures, strict=True):
-        labels = [who for who in ("ours", "baseline") if samples[measure].get(who)]
+        labels = [who for who, values in samples[measure].items() if values]
         data = [samples[measure][who] for who in labels]
         if data:
             ax.boxplot(data, showfliers=False)
@@ -508,7 +533,8 @@ def plot_spawn_times(samples, path):
                 # Spread the points a little sideways so equal times stay visible.
                 xs = [i + 0.08 * ((k % 5) - 2) for k in range(len(values))]
                 ax.plot(xs, values, "o", alpha=0.5, markersize=4)
-            names = [f"{who} (n={len(v)})" for who, v in zip(labels, data, strict=True)]
+            # "ours, lab-no-image" on two lines, so that three groups fit.
+            names = ["\n".join(who.split(", ")) + f"\n(n={len(v)})" for who, v in zip(labels, data, strict=True)]
             ax.set_xticks(range(1, len(labels) + 1), names)
         ax.set_title(measure)
         ax.set_ylabel("seconds")

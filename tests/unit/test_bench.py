@@ -377,8 +377,10 @@ def test_the_bench_rule_admits_tcp_from_the_hub_to_the_ephemeral_ports_only():
 
 def test_plot_writes_a_png_with_both_spawners(tmp_path):
     path = tmp_path / "spawn-times.png"
-    benchlib.plot_spawn_times({"POST -> ready": {"ours": [2.1, 2.3, 2.2], "baseline": [3.1, 4.7]},
-                               "POST -> first kernel result": {"ours": [3.0], "baseline": []}}, path)
+    benchlib.plot_spawn_times({"POST -> ready": {"ours, jupyter-2026.11": [2.6, 2.8], "ours, lab-no-image": [2.1, 2.3],
+                                                 "baseline": [3.1, 4.7]},
+                               "POST -> first kernel result": {"ours, jupyter-2026.11": [3.0],
+                                                               "ours, lab-no-image": [], "baseline": []}}, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -386,7 +388,10 @@ def test_plot_writes_a_png_with_both_spawners(tmp_path):
 
 def test_rows_of_a_run_compare_like_with_like():
     spawn = {"phases": [], "job_ad": {}}
-    raw = {"ours": {"p1": [{"ready": t, "first_result": t + 1, **spawn} for t in (2.0, 2.2, 2.4)],
+    image, no_image = "jupyter-2026.11", "lab-no-image"
+    raw = {"ours": {"p1": [{"ready": t, "first_result": t + 1, "environment": env, **spawn}
+                           for t, env in ((2.0, no_image), (3.0, image), (2.2, no_image), (3.4, image),
+                                          (2.4, no_image), (3.2, image))],
                     "p1b_5": [7.0, None, 9.0],  # a failed round counts for nothing
                     "p1b_stats": {"lost_5": [0, 2, 0], "cpu_busy": [0.9, None, 0.8]},
                     "p2": [{"latency_ms": [1.2, 1.3, 1.4], "download_mb_per_s": 85.0}],
@@ -395,8 +400,14 @@ def test_rows_of_a_run_compare_like_with_like():
                         "p1b_5": [14.0], "p2": [None, {"latency_ms": [1.0], "download_mb_per_s": 100.0}],
                         "p3_p5": {"queries_per_minute": {1: 2.0, 20: 40.0}}}}
     rows = {r["measure"]: r for r in benchlib.make_rows(raw)}
-    assert rows["P1 POST -> ready, p50"]["ours"] == pytest.approx(2.2)
-    assert rows["P1 POST -> ready, p50"]["baseline"] == pytest.approx(3.9)
+    # P1 in each of ours' environments, each beside the baseline's one way to run.
+    assert rows["P1 lab-no-image: POST -> ready, p50"]["ours"] == pytest.approx(2.2)
+    assert rows["P1 jupyter-2026.11: POST -> ready, p50"]["ours"] == pytest.approx(3.2)
+    for env in (image, no_image):
+        assert rows[f"P1 {env}: POST -> ready, p50"]["baseline"] == pytest.approx(3.9)
+    # The targets are for the default environment (in the image).
+    assert rows["P1 jupyter-2026.11: POST -> ready, p50"]["target"] == "<= 2.5 s"
+    assert rows["P1 lab-no-image: POST -> ready, p50"]["met"] is None
     assert rows["P1b 5 at once: all ready"]["ours"] == 8.0 and rows["P1b 5 at once: all ready"]["met"] is False
     assert rows["P1b 5 at once: lost, all rounds"]["ours"] == 2
     assert rows["P1b 20 at once: lost"]["ours"] is None  # not measured
