@@ -428,26 +428,43 @@ def unit_cpu_seconds(lab, unit):
     return benchlib.unit_cpu_seconds(lab.exec("hub", "systemctl", "show", unit, "-p", "CPUUsageNSec").stdout)
 
 
-def unit_rss_bytes(lab, unit):
-    return benchlib.unit_rss_bytes(lab.exec("hub", "ps", "-e", "-o", "unit=,rss=").stdout, f"{unit}.service")
+def unit_memory(lab, unit):
+    """(RSS, PSS) of the unit's processes, each summed, in bytes; PSS None if
+    no process's could be read. All processes of the unit's cgroup: the hub,
+    its proxy, and the tunnels (as the users, through sudo) and HTCondor
+    commands it starts."""
+    processes = benchlib.unit_processes(lab.exec("hub", "ps", "-e", "-o", "unit=,pid=,rss=").stdout,
+                                        f"{unit}.service")
+    if not processes:
+        return 0, None
+    # check=False: a process that ended since ps listed it makes grep exit 2.
+    rollups = [f"/proc/{pid}/smaps_rollup" for pid in sorted(processes)]
+    pss = benchlib.pss_kib(lab.exec("hub", "grep", "-H", "^Pss:", *rollups, check=False).stdout)
+    return sum(processes.values()) * 1024, None if pss is None else pss * 1024
 
 
 def p4(lab, side, count):
     require_cpus(lab, count)
     servers = servers_named(baseline.LIGHT_PREFIX, count)
     cpu_before = unit_cpu_seconds(lab, side.unit)
-    peak = [unit_rss_bytes(lab, side.unit)]
+    idle = unit_memory(lab, side.unit)
+    peak = list(idle)  # RSS, PSS
+    running = (None, None)
     done = threading.Event()
 
     def sample_memory():
         while not done.wait(1):
-            peak[0] = max(peak[0], unit_rss_bytes(lab, side.unit))
+            for i, value in enumerate(unit_memory(lab, side.unit)):
+                if value is not None:
+                    peak[i] = max(peak[i] or 0, value)
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
     try:
         # A server the hub refused (an error answer) is lost like any other.
         refused = {}
         ready = start_all(side, servers, side.light_options, refused)
+        # All that got ready are running now: the hub's memory per running server.
+        running = unit_memory(lab, side.unit)
     finally:
         done.set()
         sampler.join()
@@ -463,11 +480,19 @@ def p4(lab, side, count):
             stop_error = str(e)
     times = [t for t in ready.values() if t is not None]
     cpu = None if None in (cpu_before, cpu_after) else cpu_after - cpu_before
+
+    def mb(value):
+        return None if value is None else value / 2**20
     return {"all_ready": max(times) if len(times) == count else None, "lost": count - len(times),
             "refused": len(refused), "refusals": [f"{s}: {a[0]} {a[1]}" for s, a in list(refused.items())[:3]],
             "stop_error": stop_error,
             "ready_times": sorted(times), "hub_cpu_seconds": cpu,
-            "hub_peak_memory_mb": peak[0] / 2**20}
+            "hub_idle_memory_mb": mb(idle[0]), "hub_idle_pss_mb": mb(idle[1]),
+            "hub_peak_memory_mb": mb(peak[0]), "hub_peak_pss_mb": mb(peak[1]),
+            "hub_running_memory_mb": mb(running[0]), "hub_running_pss_mb": mb(running[1]),
+            "servers_running": len(times),
+            "hub_rss_per_server_mb": benchlib.per_server_mb(running[0], len(times)),
+            "hub_pss_per_server_mb": benchlib.per_server_mb(running[1], len(times))}
 
 
 # -- the run ------------------------------------------------------------------------

@@ -203,13 +203,37 @@ def test_cpu_busy_from_proc_stat():
     assert benchlib.cpu_busy(before, before) is None
 
 
+# `ps -e -o unit=,pid=,rss=` on the hub: the hub, its proxy, a tunnel's sudo
+# and ssh (as the user, still in the hub's unit), and other units' processes.
+PS = """condor.service 310 20984
+jupyterhub.service 401 123592
+jupyterhub.service 402 115552
+jupyterhub.service 977 6100
+jupyterhub.service 978 9800
+- 1 1200
+jupyterhub.service-extra 50 50
+"""
+# `grep -H ^Pss: /proc/PID/smaps_rollup ...` of those: 978 ended in between.
+PSS = """/proc/401/smaps_rollup:Pss:               90000 kB
+/proc/402/smaps_rollup:Pss:               60000 kB
+/proc/977/smaps_rollup:Pss:                 900 kB
+"""
+
+
+def test_the_hub_units_memory_as_rss_and_pss():
+    processes = benchlib.unit_processes(PS, "jupyterhub.service")
+    assert processes == {401: 123592, 402: 115552, 977: 6100, 978: 9800}
+    assert benchlib.unit_processes(PS, "unchained-bench-baseline.service") == {}
+    assert benchlib.pss_kib(PSS) == 90000 + 60000 + 900
+    # Nothing readable (not root, or all gone): unknown, not zero.
+    assert benchlib.pss_kib("grep: /proc/401/smaps_rollup: Permission denied\n") is None
+    assert benchlib.per_server_mb(800 * 2**20, 100) == 8
+    assert benchlib.per_server_mb(800 * 2**20, 0) is None and benchlib.per_server_mb(None, 100) is None
+
+
 def test_unit_usage_and_pool_cpus():
     assert benchlib.unit_cpu_seconds("CPUUsageNSec=2500000000\n") == 2.5
     assert benchlib.unit_cpu_seconds("CPUUsageNSec=[not set]\n") is None
-    ps = ("condor.service 20984\njupyterhub.service 123592\njupyterhub.service 115552\n"
-          "- 1200\njupyterhub.service-extra 50\n")
-    assert benchlib.unit_rss_bytes(ps, "jupyterhub.service") == (123592 + 115552) * 1024
-    assert benchlib.unit_rss_bytes(ps, "unchained-bench-baseline.service") == 0
     # A partitionable slot and its dynamic slots name the same machine.
     # (as condor_status prints it: TotalCpus is a real).
     status = "ex1.lab.test 64.0\nex1.lab.test 64.0\nex2.lab.test 64.0\n"
@@ -393,22 +417,37 @@ def test_rows_of_a_run_compare_like_with_like():
                            for t, env in ((2.0, no_image), (3.0, image), (2.2, no_image), (3.4, image),
                                           (2.4, no_image), (3.2, image))],
                     "p1b_5": [7.0, None, 9.0],  # a failed round counts for nothing
+                    "p1b_20": 30.0,
                     "p1b_stats": {"lost_5": [0, 2, 0], "cpu_busy": [0.9, None, 0.8]},
                     "p2": [{"latency_ms": [1.2, 1.3, 1.4], "download_mb_per_s": 85.0}],
-                    "p3_p5": {"queries_per_minute": {1: 6.0, 20: 6.0}, "tunnel_back": 1.5}},
-           "baseline": {"p1": [{"ready": t, "first_result": t + 1.5, **spawn} for t in (3.1, 4.7)],
-                        "p1b_5": [14.0], "p2": [None, {"latency_ms": [1.0], "download_mb_per_s": 100.0}],
-                        "p3_p5": {"queries_per_minute": {1: 2.0, 20: 40.0}}}}
+                    "p3_p5": {"queries_per_minute": {1: 6.0, 20: 6.0}, "tunnel_back": 1.5,
+                              "restart_all_answer": 4.0},
+                    "p4": {"all_ready": 55.0, "lost": 0, "hub_cpu_seconds": 40.0, "hub_pss_per_server_mb": 9.5,
+                           "hub_rss_per_server_mb": 30.0}},
+           "baseline": {"p1": [{"ready": t, "first_result": t + 1.5, "environment": None, **spawn}
+                               for t in (3.1, 4.7)],
+                        "p1b_5": [14.0], "p1b_20": 40.0,
+                        "p2": [None, {"latency_ms": [1.0], "download_mb_per_s": 100.0}],
+                        "p3_p5": {"queries_per_minute": {1: 2.0, 20: 40.0}},
+                        "p4": {"all_ready": 50.0, "lost": 0, "hub_cpu_seconds": 20.0,
+                               "hub_pss_per_server_mb": 1.0}}}
     rows = {r["measure"]: r for r in benchlib.make_rows(raw)}
     # P1 in each of ours' environments, each beside the baseline's one way to run.
     assert rows["P1 lab-no-image: POST -> ready, p50"]["ours"] == pytest.approx(2.2)
     assert rows["P1 jupyter-2026.11: POST -> ready, p50"]["ours"] == pytest.approx(3.2)
     for env in (image, no_image):
         assert rows[f"P1 {env}: POST -> ready, p50"]["baseline"] == pytest.approx(3.9)
-    # The targets are for the default environment (in the image).
+        assert rows[f"P1 {env}: POST -> first kernel result, p95"]["baseline"] == pytest.approx(6.12)
+    # The issue's targets are for the default environment (in the image).
     assert rows["P1 jupyter-2026.11: POST -> ready, p50"]["target"] == "<= 2.5 s"
+    assert rows["P1 jupyter-2026.11: POST -> ready, p95"]["target"] == "<= 3.5 s"
+    assert rows["P1 jupyter-2026.11: POST -> ready, p50"]["met"] is False
     assert rows["P1 lab-no-image: POST -> ready, p50"]["met"] is None
-    assert rows["P1b 5 at once: all ready"]["ours"] == 8.0 and rows["P1b 5 at once: all ready"]["met"] is False
+    assert "ours in jupyter-2026.11 (the default, in the job image)" in \
+        rows["P1 jupyter-2026.11: POST -> ready, p50"]["note"]
+    assert rows["P1b 5 at once: all ready"]["ours"] == 8.0
+    assert rows["P1b 20 at once: all ready"]["target"] == "<= 0.7x baseline"
+    assert rows["P1b 20 at once: all ready"]["met"] is False  # 0.75x
     assert rows["P1b 5 at once: lost, all rounds"]["ours"] == 2
     assert rows["P1b 20 at once: lost"]["ours"] is None  # not measured
     assert rows["P1b machine CPU busy while starting"]["ours"] == pytest.approx(85)
@@ -416,5 +455,11 @@ def test_rows_of_a_run_compare_like_with_like():
     # The issue's target, whatever the number of servers.
     assert rows["P3 schedd queries/min, 20 server(s)"]["target"] == "<= 2 /min"
     assert rows["P3 schedd queries/min, 20 server(s)"]["met"] is False
+    assert rows["P4 100 light servers: all ready"]["met"] is True  # 55 s, target 60 s
+    assert rows["P4 hub CPU time"]["target"] == "<= 1.5x baseline" and rows["P4 hub CPU time"]["met"] is False
+    assert rows["P4 hub PSS per running server"]["target"] == "<= 8 MB"
+    assert rows["P4 hub PSS per running server"]["met"] is False
+    assert rows["P4 hub RSS per running server"]["ours"] == 30.0
     assert rows["P5 killed tunnel -> answers"]["baseline"] is None
-    assert rows["P4 100 light servers: all ready"]["met"] is None  # not measured: not judged
+    assert rows["P5 hub restart -> 20 servers answer"]["target"] == "<= 5 s"
+    assert rows["P5 hub restart -> 20 servers answer"]["met"] is True
