@@ -500,11 +500,21 @@ def p4(lab, side, count):
 def machine():
     meminfo = Path("/proc/meminfo").read_text()
     total_kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
-    commit = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
     return {"host": platform.node(), "cpus": os.cpu_count(), "memory_gb": round(total_kb / 2**20, 1),
-            "kernel": platform.release(), "os": platform.freedesktop_os_release().get("PRETTY_NAME", ""),
-            "commit": commit}
+            "kernel": platform.release(), "os": platform.freedesktop_os_release().get("PRETTY_NAME", "")}
+
+
+def git(*args):
+    """git's output in this checkout, or None if it failed. The bench runs as
+    root, and git refuses a checkout another user owns unless told it is safe."""
+    result = subprocess.run(["git", "-c", f"safe.directory={REPO_DIR}", "-C", str(REPO_DIR), *args],
+                            capture_output=True, text=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def source():
+    """The commit measured and whether the tree was clean (benchlib.source_state)."""
+    return benchlib.source_state((git("rev-parse", "HEAD") or "").strip(), git("status", "--porcelain"))
 
 
 def sides(lab, base):
@@ -543,6 +553,8 @@ def run(args):
     raw = {"ours": {}, "baseline": {}}
     events, errors = [], []
     started = time.time()
+    # What is measured: the tree as it is when the run starts.
+    measured = source()
     seed = secrets.randbelow(1000) if args.seed is None else args.seed
     base = baseline.BaselineHub(lab, USERS, MEMORY_MB, LIGHT_MEMORY_MB, DISK_KB)
     ours, theirs = sides(lab, base)
@@ -606,7 +618,7 @@ def run(args):
 
     rows = benchlib.make_rows(raw)
     meta = {"command": " ".join(["tests/bench/bench.py", *sys.argv[1:]]), "smoke": args.smoke,
-            "rounds": rounds, "spawns": spawns, "seed": seed, "order": order,
+            "rounds": rounds, "spawns": spawns, "seed": seed, "order": order, "source": measured,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "seconds": round(time.time() - started), "machine": machine(),
             "ours_status_interval_p3_p5": benchlib.DEFAULT_STATUS_INTERVAL,
@@ -638,8 +650,7 @@ def cleanup(*all_sides):
 def write_outputs(out, rows, raw, meta, events):
     out.mkdir(parents=True, exist_ok=True)
     print()
-    print(f"{meta['command']}  on {meta['machine']['host']} ({meta['machine']['cpus']} CPUs, "
-          f"{meta['machine']['memory_gb']} GB, {meta['machine']['os']}), commit {meta['machine']['commit']}")
+    print(f"{meta['command']} on {meta['machine']['host']}: {benchlib.describe_run(meta)}")
     firsts = "; ".join(f"{o['what']}: {o['order'][0]}" for o in meta["order"])
     print(f"who went first (seed {meta['seed']}): {firsts}")
     print(benchlib.format_table(rows), end="")

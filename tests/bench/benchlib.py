@@ -98,6 +98,20 @@ class Target:
             return None
         return r <= self.limit if self.kind == "ratio_at_most" else r >= self.limit
 
+    def missed_by(self, table_row):
+        """How far a row of the table misses this target, in the target's own
+        terms ("3.20 s over", "0.45x short"), from the row's figures as they
+        stand in the report (its ratio too, so a table made again from a
+        bench.json says what the run said)."""
+        ours, baseline, r = table_row["ours"], table_row["baseline"], table_row["ratio"]
+        if self.kind == "at_most":
+            return f"{_number(ours - self.limit, table_row['unit'])} over"
+        if self.kind == "added_at_most":
+            return f"{_number(ours - baseline - self.limit, table_row['unit'])} over"
+        if self.kind == "ratio_at_most":
+            return f"{r - self.limit:.2f}x over"
+        return f"{self.limit - r:.2f}x short"
+
 
 def ratio(ours, baseline):
     if ours is None or baseline is None or baseline == 0:
@@ -106,10 +120,12 @@ def ratio(ours, baseline):
 
 
 def row(measure, unit, ours, baseline, target=None, note=""):
-    """One line of the table, as it goes into the JSON report."""
+    """One line of the table, as it goes into the JSON report; `rule` keeps
+    the target itself, so that the table can say by how much it was missed."""
     return {"measure": measure, "unit": unit, "ours": ours, "baseline": baseline,
             "ratio": ratio(ours, baseline),
             "target": target.describe(unit) if target else "",
+            "rule": {"kind": target.kind, "limit": target.limit} if target else None,
             "met": target.met(ours, baseline) if target else None, "note": note}
 
 
@@ -210,20 +226,33 @@ def make_rows(raw):
 def _number(value, unit=""):
     if value is None:
         return "-"
-    text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    if isinstance(value, int):
+        text = str(value)  # counts: servers lost
+    else:
+        text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.2f}"
     return f"{text} {unit}".strip()
 
 
+def _met(table_row):
+    """yes, NO with by how much (when the row keeps its target), or -."""
+    if table_row["met"] is None:
+        return "-"
+    if table_row["met"]:
+        return "yes"
+    rule = table_row.get("rule")
+    return f"NO, {Target(**rule).missed_by(table_row)}" if rule else "NO"
+
+
 def format_table(rows):
-    """The table printed on stdout: measure, ours, baseline, ratio, target, met?"""
+    """The table printed on stdout and in the README: measure, ours, baseline,
+    ratio, target, met? (a missed target with by how much), then the notes."""
     header = ("measure", "ours", "baseline", "ratio", "target", "met?")
     lines = [(r["measure"], _number(r["ours"], r["unit"]), _number(r["baseline"], r["unit"]),
-              "-" if r["ratio"] is None else f"{r['ratio']:.2f}x", r["target"] or "-",
-              {True: "yes", False: "NO", None: "-"}[r["met"]]) for r in rows]
+              "-" if r["ratio"] is None else f"{r['ratio']:.2f}x", r["target"] or "-", _met(r)) for r in rows]
     widths = [max(len(str(c)) for c in column) for column in zip(header, *lines, strict=True)]
-    out = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
+    out = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
            "-+-".join("-" * w for w in widths)]
-    out += [" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    out += [" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     notes = [f"  {r['measure']}: {r['note']}" for r in rows if r["note"]]
     return "\n".join(out + (["notes:"] + notes if notes else [])) + "\n"
 
@@ -232,6 +261,30 @@ def report(rows, raw, meta, events):
     """The JSON file: the table's rows, every raw sample, how the run was made
     (command, machine, settings) and what it did to the lab (firewall)."""
     return {"schema": SCHEMA, "meta": meta, "rows": rows, "events": events, "raw": raw}
+
+
+def describe_source(source):
+    """The commit a run measured and whether its tree was clean, in words."""
+    if not (source or {}).get("commit"):
+        return "commit not recorded"
+    state = {True: "clean tree", False: "with uncommitted changes",
+             None: "tree state not recorded"}[source.get("clean")]
+    return f"commit {source['commit'][:7]}, {state}"
+
+
+def describe_run(meta):
+    """How a run was made, in one line: rounds, seed, commit, machine, date, length."""
+    def count(n, what):
+        return f"{n} {what}" + ("" if n == 1 else "s")
+    parts = []
+    if meta.get("rounds") is not None:
+        parts.append(f"{count(meta['rounds'], 'round')} of {count(meta['spawns'], 'spawn')} per hub"
+                     + (f", seed {meta['seed']}" if meta.get("seed") is not None else ""))
+    parts.append(describe_source(meta.get("source")))
+    m = meta.get("machine") or {}
+    parts.append(f"{m.get('cpus')} CPUs, {m.get('memory_gb'):g} GB, {m.get('os')}")
+    parts.append(f"{meta['started'][:10]}, {round(meta['seconds'] / 60)} minutes")
+    return "; ".join(parts)
 
 
 def dumps(data):
@@ -411,6 +464,15 @@ def per_server_mb(total_bytes, servers):
     """A unit's memory with `servers` running, per server, in MB (None if unknown or none ran)."""
     return None if total_bytes is None or not servers else total_bytes / 2**20 / servers
 
+
+def source_state(commit, porcelain):
+    """What a run measured: the commit (`git rev-parse HEAD`, "" if git could
+    not say) and whether the tree was clean (`git status --porcelain` empty;
+    None if git could not say), with the changes if it was not."""
+    if not commit:
+        return {"commit": None, "clean": None, "changes": []}
+    changes = [line for line in porcelain.splitlines() if line.strip()] if porcelain is not None else None
+    return {"commit": commit, "clean": None if changes is None else not changes, "changes": changes or []}
 
 
 def pool_cpus(condor_status_output):

@@ -81,9 +81,23 @@ def test_table_has_every_column_and_says_what_was_missed():
     assert [c.strip() for c in lines[0].split("|")] == ["measure", "ours", "baseline", "ratio", "target", "met?"]
     assert [c.strip() for c in lines[2].split("|")] == ["P1 POST -> ready, p50", "2.00 s", "3.10 s", "0.65x",
                                                         "<= 2.5 s", "yes"]
-    assert [c.strip() for c in lines[3].split("|")][3:] == ["0.64x", "<= 0.5x baseline", "NO"]
+    assert [c.strip() for c in lines[3].split("|")][3:] == ["0.64x", "<= 0.5x baseline", "NO, 0.14x over"]
     assert [c.strip() for c in lines[4].split("|")][2:4] == ["-", "-"]
     assert "P5 killed tunnel -> answers: the baseline has no tunnel" in table
+
+
+@pytest.mark.parametrize("target,ours,baseline,missed", [
+    (benchlib.Target("at_most", 2.5), 5.7, 7.55, "NO, 3.20 s over"),
+    (benchlib.Target("at_most", 0), 3, 0, "NO, 3 over"),  # servers lost: a count
+    (benchlib.Target("ratio_at_most", 0.7), 60.0, 40.0, "NO, 0.80x over"),
+    (benchlib.Target("ratio_at_least", 0.8), 50.0, 125.0, "NO, 0.40x short"),
+    (benchlib.Target("added_at_most", 0.5), 10.5, 9.0, "NO, 1.00 ms over"),
+    (benchlib.Target("at_most", 8), 7.9, None, "yes"),
+])
+def test_a_missed_target_says_by_how_much(target, ours, baseline, missed):
+    unit = "ms" if target.kind == "added_at_most" else "" if isinstance(ours, int) else "s"
+    line = benchlib.format_table([benchlib.row("m", unit, ours, baseline, target)]).splitlines()[2]
+    assert line.split(" | ")[-1] == missed
 
 
 def test_report_is_json_with_rows_raw_meta_and_firewall_events():
@@ -463,3 +477,17 @@ def test_rows_of_a_run_compare_like_with_like():
     assert rows["P5 killed tunnel -> answers"]["baseline"] is None
     assert rows["P5 hub restart -> 20 servers answer"]["target"] == "<= 5 s"
     assert rows["P5 hub restart -> 20 servers answer"]["met"] is True
+
+
+# -- what a run measured, and the README's table -----------------------------------------
+
+def test_the_commit_and_whether_the_tree_was_clean():
+    clean = benchlib.source_state("25f7cb6c1c65cabad330a240d649a57fffab5fd6", "")
+    assert clean == {"commit": "25f7cb6c1c65cabad330a240d649a57fffab5fd6", "clean": True, "changes": []}
+    dirty = benchlib.source_state("25f7cb6c1c65cabad330a240d649a57fffab5fd6", " M hub/x.py\n?? notes.txt\n")
+    assert dirty["clean"] is False and dirty["changes"] == [" M hub/x.py", "?? notes.txt"]
+    # git could not say (not a checkout, or refused it): unknown, never "clean".
+    assert benchlib.source_state("", None) == {"commit": None, "clean": None, "changes": []}
+    assert benchlib.source_state("25f7cb6c1c65", None)["clean"] is None
+    assert benchlib.describe_source(clean) == "commit 25f7cb6, clean tree"
+    assert benchlib.describe_source(dirty) == "commit 25f7cb6, with uncommitted changes"
