@@ -1,6 +1,7 @@
-"""The benchmark's pure parts (tests/bench): statistics, targets, the table,
-SchedLog counting, spawn phases, the baseline hub's configuration, the light
-server, the firewall rule, and the plot. No lab needed."""
+"""The benchmark's pure parts (tests/bench): who goes first, statistics,
+targets, the table and the README's copy of it, SchedLog counting, spawn
+phases, the hubs' memory, the baseline hub's configuration, the light server,
+the firewall rule, and the plot. No lab needed."""
 
 import json
 import os
@@ -18,6 +19,9 @@ sys.path.insert(0, str(TESTS / "bench"))
 sys.path.insert(0, str(TESTS / "lab"))
 import benchlib  # noqa: E402
 import firewall  # noqa: E402
+import table  # noqa: E402
+
+REPO = TESTS.parent
 
 # -- who goes first -------------------------------------------------------------
 
@@ -491,3 +495,58 @@ def test_the_commit_and_whether_the_tree_was_clean():
     assert benchlib.source_state("25f7cb6c1c65", None)["clean"] is None
     assert benchlib.describe_source(clean) == "commit 25f7cb6, clean tree"
     assert benchlib.describe_source(dirty) == "commit 25f7cb6, with uncommitted changes"
+
+
+def sample_report():
+    """A bench.json as a full run writes it, with one target met and one missed."""
+    rows = [benchlib.row("P1 jupyter-2026.11: POST -> ready, p50", "s", 3.1, 7.5, benchlib.Target("at_most", 2.5),
+                         note="in the job image"),
+            benchlib.row("P2 100 MB download", "MB/s", 130.0, 150.0, benchlib.Target("ratio_at_least", 0.8)),
+            benchlib.row("P4 servers lost", "", 0, 0, benchlib.Target("at_most", 0))]
+    meta = {"command": "tests/bench/bench.py --seed 7", "rounds": 3, "spawns": 10, "seed": 7,
+            "source": benchlib.source_state("0123456789abcdef0123456789abcdef01234567", ""),
+            "started": "2026-12-01T10:00:00Z", "seconds": 2700,
+            "machine": {"host": "ci", "cpus": 2, "memory_gb": 23.4, "os": "Debian GNU/Linux 12 (bookworm)"}}
+    return json.loads(benchlib.dumps(benchlib.report(rows, {}, meta, [])))
+
+
+def test_the_table_from_a_bench_json_says_how_the_run_was_made_and_what_was_missed():
+    block = table.readme_block(sample_report(), "docs/bench/bench.json")
+    prose, fenced = block.split("\n\n```\n")
+    assert " ".join(prose.split()) == (
+        "The run quoted, [`docs/bench/bench.json`](docs/bench/bench.json): `tests/bench/bench.py --seed 7`; "
+        "3 rounds of 10 spawns per hub, seed 7; commit 0123456, clean tree; 2 CPUs, 23.4 GB, "
+        "Debian GNU/Linux 12 (bookworm); 2026-12-01, 45 minutes.")
+    lines = fenced.splitlines()
+    assert [c.strip() for c in lines[2].split("|")] == ["P1 jupyter-2026.11: POST -> ready, p50", "3.10 s", "7.50 s",
+                                                        "0.41x", "<= 2.5 s", "NO, 0.60 s over"]
+    assert [c.strip() for c in lines[3].split("|")][-1] == "yes"
+    assert [c.strip() for c in lines[4].split("|")][1:3] == ["0", "0"]
+    assert "  P1 jupyter-2026.11: POST -> ready, p50: in the job image" in lines
+    assert block.endswith("```\n")
+
+
+def test_table_rewrites_only_the_block_between_its_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nbefore\n{table.BEGIN}\nold table\n{table.END}\nafter\n")
+    bench = tmp_path / "docs" / "bench.json"
+    bench.parent.mkdir()
+    bench.write_text(json.dumps(sample_report()))
+    assert table.main(["--readme", str(readme), str(bench)]) == 0
+    text = readme.read_text()
+    assert text.startswith(f"# x\n\nbefore\n{table.BEGIN}\nThe run quoted, [`docs/bench.json`](docs/bench.json)")
+    assert text.endswith(f"```\n{table.END}\nafter\n") and "old table" not in text
+    # Again: nothing changes.
+    assert table.main(["--readme", str(readme), str(bench)]) == 0 and readme.read_text() == text
+    with pytest.raises(ValueError, match="needs one line"):
+        table.replace_block("no markers here\n", "x\n")
+    with pytest.raises(ValueError, match="needs one line"):
+        table.replace_block(f"{table.END}\n{table.BEGIN}\n", "x\n")
+
+
+def test_the_readme_table_is_what_table_py_makes_of_docs_bench_json():
+    report = json.loads((REPO / "docs" / "bench" / "bench.json").read_text())
+    readme = (REPO / "README.md").read_text()
+    assert table.replace_block(readme, table.readme_block(report, "docs/bench/bench.json")) == readme, \
+        "README.md's bench table is not docs/bench/bench.json's: run " \
+        "tests/bench/table.py --readme README.md docs/bench/bench.json"
