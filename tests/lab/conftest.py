@@ -58,4 +58,19 @@ def pytest_runtest_makereport(item, call):
         subprocess.run([str(LABCTL), "collect", str(target)], capture_output=True, timeout=300)
         target.mkdir(parents=True, exist_ok=True)
         (target / "failure.txt").write_text(report.longreprtext + "\n")
+        save_browsers(item, target)
         report.sections.append(("lab logs", f"daemon logs and queue state collected in {target}"))
+
+
+def save_browsers(item, target):
+    """What each browser of a failed test showed: a screenshot, the page, and
+    its console (JavaScript errors, failed websocket connections)."""
+    drivers = [value[0] if isinstance(value, tuple) else value for value in item.funcargs.values()]
+    for i, driver in enumerate(d for d in drivers if hasattr(d, "save_screenshot")):
+        try:
+            driver.save_screenshot(str(target / f"browser-{i}.png"))
+            (target / f"browser-{i}.html").write_text(driver.page_source)
+            console = "\n".join(f"{e['level']} {e['message']}" for e in driver.get_log("browser"))
+            (target / f"browser-{i}-console.txt").write_text(f"{driver.current_url}\n{console}\n")
+        except Exception as e:  # a browser that died says so instead
+            (target / f"browser-{i}-error.txt").write_text(f"{type(e).__name__}: {e}\n")

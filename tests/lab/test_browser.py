@@ -52,6 +52,8 @@ def browser_factory(lab, tmp_path_factory):
                      "--window-size=1400,900", f"--ignore-certificate-errors-spki-list={pin}",
                      f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
             options.add_argument(flag)
+        # Kept for a failed test's artifacts (conftest.save_browsers).
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         driver.set_page_load_timeout(60)
         drivers.append(driver)

@@ -1,5 +1,6 @@
 """Everything needed to understand a failure without rerunning it."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -28,7 +29,20 @@ def collect(machines, directory):
         condor_logs = m.root / "var/log/condor"
         if condor_logs.is_dir():
             shutil.copytree(condor_logs, target / "condor-logs", dirs_exist_ok=True)
+        copy_job_output(m.root / "var/lib/condor/execute", target)
         for name, argv in COMMANDS.items():
             result = m.exec(argv, capture=True, timeout=30)
             (target / name).write_text(f"$ {' '.join(argv)}\n(exit {result.returncode})\n"
                                        f"{result.stdout}{result.stderr}")
+
+
+def copy_job_output(execute_dir, target):
+    """The output of the jobs running there (the notebook server's log, with its
+    kernels' and the launcher's messages), as job-CLUSTER.out/.err."""
+    for ad in execute_dir.glob("dir_*/.job.ad"):
+        match = re.search(r"^ClusterId = (\d+)$", ad.read_text(errors="replace"), re.MULTILINE)
+        if not match:
+            continue
+        for stream, suffix in (("_condor_stdout", "out"), ("_condor_stderr", "err")):
+            if (ad.parent / stream).is_file():
+                shutil.copy(ad.parent / stream, target / f"job-{match.group(1)}.{suffix}")
