@@ -161,7 +161,7 @@ describe 'site.pp' do
         .with_source('/srv/packages/configurable-http-proxy-5.3.1.tar.gz')
         .with_owner('root').with_mode('0644')
       is_expected.to contain_exec('install configurable-http-proxy')
-        .with_unless(['/usr/bin/sha256sum', '--check', '--status', "#{chp}/.source.sha256"])
+        .with_unless([['/usr/bin/sha256sum', '--check', '--status', "#{chp}/.source.sha256"]])
         .with_creates(nil)
         .that_requires("File[#{chp}.tar.gz]")
         .that_notifies('Service[jupyterhub]')

@@ -48,7 +48,8 @@ class profile::jupyterhub::install {
       backup => false,
     }
     $proxy_guard = {
-      'unless'  => ['/usr/bin/sha256sum', '--check', '--status', "${proxy_home}/.source.sha256"],
+      # One command, as an argument list (a flat array would be four commands).
+      'unless'  => [['/usr/bin/sha256sum', '--check', '--status', "${proxy_home}/.source.sha256"]],
       'require' => [File[$proxy_dir, $tarball], Package['nodejs']],
     }
   } else {
