@@ -3,11 +3,14 @@
 One `condor_ssh_to_job` session per server carries everything between hub
 and job (see `tunnel.py`). What both ends must agree on is spelled here once:
 
-- the job's private directory `JOB_DIR`, in the job's own /tmp (HTCondor's
-  MOUNT_UNDER_SCRATCH gives each job a private one), and the sockets in it:
-  the launcher's control socket, the server's socket (the far end of the
-  hub's forward) and the hub API's socket (the near end of the reverse
-  forward, one name per session: `hub_api_socket`);
+- the job's private directory: `tmp/.unchained` in the job's scratch
+  directory, which HTCondor mounts over /tmp for the job's processes, the
+  sshd of `condor_ssh_to_job` included (MOUNT_UNDER_SCRATCH): so the hub's
+  session reaches it as `SESSION_DIR`, and the job (inside a container too,
+  where /tmp is another directory but the scratch directory is bound in)
+  as `job_dir()`. In it: the launcher's control socket, the server's socket
+  (the far end of the hub's forward) and the hub API's socket (the near end
+  of the reverse forward, one name per session: `HUB_API_SOCKET`);
 - the launcher's subcommands run through that session (`ATTACH`) or on
   their own (`STOP`), and the lines `ATTACH` answers with (`ANSWER`);
 - the ProxyCommand the hub gives ssh (`python -m FDPASS_MODULE`) and the name
@@ -22,15 +25,22 @@ library only. Every pattern is matched whole (`fullmatch`): with `match`,
 `$` also accepts a trailing newline.
 """
 
+import os
 import re
 
-JOB_DIR = "/tmp/.unchained"
-CONTROL_SOCKET = f"{JOB_DIR}/control.sock"
-SERVER_SOCKET = f"{JOB_DIR}/jupyter.sock"
-HUB_API_SOCKET = re.compile(re.escape(JOB_DIR) + r"/hub-api-[0-9a-f]{16}\.sock")
+SESSION_DIR = "/tmp/.unchained"
+CONTROL_SOCKET = "control.sock"
+SERVER_SOCKET = "jupyter.sock"
+HUB_API_SOCKET = re.compile(r"hub-api-[0-9a-f]{16}\.sock")
+
+
+def job_dir(scratch):
+    """The job's private directory, as the job sees it."""
+    return os.path.join(scratch, "tmp", ".unchained")
+
 
 # `attach` takes one JSON line on standard input ({"env": {...}, "hub_api":
-# PATH}), starts the server (or finds it running), answers with lines that
+# NAME}), starts the server (or finds it running), answers with lines that
 # begin with ANSWER, and holds the session until its standard input ends.
 # A line "stop" on its standard input stops the server gracefully.
 ATTACH = "attach"

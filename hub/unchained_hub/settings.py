@@ -8,6 +8,7 @@ have no effect here), is refused. The checks themselves are pure
 (`options.py`, `environments.py`); this is where JupyterHub meets them.
 """
 
+import re
 import socket
 import sys
 
@@ -153,7 +154,9 @@ class UnchainedSettings(Configurable):
         safe(self.hub_id, "hub_id")
         safe(self.files_dir, "files_dir")
         safe(self.job_log_dir, "job_log_dir")
-        safe(self.tunnel_dir, "tunnel_dir")
+        if not re.fullmatch(r"/[a-z0-9_./-]+", self.tunnel_dir):
+            # JupyterHub keeps a server's address in lower case.
+            raise ValueError(f"tunnel_dir {self.tunnel_dir!r}: an absolute path in lower case, please")
         return options.load_choices(self.resource_limits, self.presets, self.environments,
                                     self.default_environment)
 

@@ -48,7 +48,17 @@ import threading
 import time
 import urllib.parse
 
-from .contract import ANSWER, ATTACH, CONTROL_SOCKET, HUB_API_SOCKET, JOB_DIR, LMOD_MODULE, SERVER_SOCKET, STOP
+from .contract import (
+    ANSWER,
+    ATTACH,
+    CONTROL_SOCKET,
+    HUB_API_SOCKET,
+    LMOD_MODULE,
+    SERVER_SOCKET,
+    SESSION_DIR,
+    STOP,
+    job_dir,
+)
 
 JUPYTER_DEFAULT_PORT = 8888
 # Settings the hub may send: environment variables, by name.
@@ -60,14 +70,24 @@ SHELL_VARIABLES = {"_", "SHLVL", "PWD", "OLDPWD"}
 
 
 def private_dir():
-    """JOB_DIR, in the job's own /tmp: HTCondor mounts a private one per job
-    (MOUNT_UNDER_SCRATCH), which other users of the worker cannot enter."""
-    info = os.stat(os.path.dirname(JOB_DIR))
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        sys.exit(f"unchained-singleuser: {os.path.dirname(JOB_DIR)} is shared with other users on this worker; "
-                 "the notebook's sockets need the private /tmp HTCondor gives each job "
-                 "(MOUNT_UNDER_SCRATCH = /tmp,/var/tmp). Ask your site admin.")
-    return JOB_DIR
+    """The job's private directory (contract.job_dir), in the tmp/ of its
+    scratch directory that HTCondor mounts over /tmp (MOUNT_UNDER_SCRATCH),
+    where the hub's session finds it as SESSION_DIR."""
+    scratch = os.environ.get("_CONDOR_SCRATCH_DIR")
+    if not scratch:
+        sys.exit("unchained-singleuser: _CONDOR_SCRATCH_DIR is not set; run me as an HTCondor job")
+    try:
+        info = os.stat(os.path.join(scratch, "tmp"))
+    except OSError:
+        info = None
+    if info is None or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        sys.exit("unchained-singleuser: this worker gives jobs no private /tmp, where the hub's tunnel "
+                 "finds the notebook (HTCondor's MOUNT_UNDER_SCRATCH = /tmp,/var/tmp). Ask your site admin.")
+    return job_dir(scratch)
+
+
+def socket_path(name):
+    return os.path.join(private_dir(), name)
 
 
 def log(message):
@@ -103,12 +123,14 @@ def serve(args):
         os.environ.update(environment)
         log(f"loaded {args.lmod}")
     os.umask(0o077)
-    os.makedirs(private_dir(), mode=0o700, exist_ok=True)
-    os.chmod(JOB_DIR, 0o700)
+    private = private_dir()
+    os.makedirs(private, mode=0o700, exist_ok=True)
+    os.chmod(private, 0o700)
+    control_path, server_path = os.path.join(private, CONTROL_SOCKET), os.path.join(private, SERVER_SOCKET)
     files = os.path.abspath(args.files_dir)
     os.makedirs(files, mode=0o700, exist_ok=True)
 
-    command = [*args.command, f"--ServerApp.sock={SERVER_SOCKET}", "--ServerApp.sock_mode=0600",
+    command = [*args.command, f"--ServerApp.sock={server_path}", "--ServerApp.sock_mode=0600",
                f"--ServerApp.root_dir={files}"]
     preloaded = None
     if args.preload:
@@ -119,7 +141,7 @@ def serve(args):
 
     relay = HubApiRelay()
     control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    control.bind(CONTROL_SOCKET)
+    control.bind(control_path)
     control.listen(4)
     control.settimeout(args.wait_for_hub)
     log(f"waiting up to {args.wait_for_hub} s for the hub's settings")
@@ -130,7 +152,7 @@ def serve(args):
             preloaded.kill()
         sys.exit(f"unchained-singleuser: the hub did not connect within {args.wait_for_hub} s; "
                  "the spawn was probably cancelled. Start the server again from the hub.")
-    relay.target = request["hub_api"]
+    relay.target = os.path.join(private, request["hub_api"])
     env = server_environment(dict(os.environ), request["env"], relay.port, files)
     if preloaded:
         server = preloaded
@@ -149,9 +171,9 @@ def serve(args):
     # Before the answer: from then on the hub (or HTCondor) may stop us.
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, terminate)
-    _reply(conn, {"socket": SERVER_SOCKET})
+    _reply(conn, {"socket": server_path})
     conn.close()
-    log(f"started {args.command[0]} (pid {server.pid}) on {SERVER_SOCKET}")
+    log(f"started {args.command[0]} (pid {server.pid}) on {server_path}")
     control.settimeout(0.5)
     while server.poll() is None:
         try:
@@ -167,13 +189,13 @@ def serve(args):
             elif message.get("op") == "start" and _valid_start(message) is None:
                 # The hub reconnected: the server runs already; its API is
                 # now at the new session's socket.
-                relay.target = message["hub_api"]
-                _reply(conn, {"socket": SERVER_SOCKET})
+                relay.target = os.path.join(private, message["hub_api"])
+                _reply(conn, {"socket": server_path})
             else:
                 _reply(conn, {"error": "unknown request"})
     code = server.wait()
     control.close()
-    for path in (CONTROL_SOCKET, SERVER_SOCKET):
+    for path in (control_path, server_path):
         if os.path.exists(path):
             os.unlink(path)
     if stopping:
@@ -305,6 +327,7 @@ def _valid_start(message):
     if message.get("op") != "start" or not isinstance(message.get("env"), dict):
         return "expected a start request"
     if not isinstance(message.get("hub_api"), str) or not HUB_API_SOCKET.fullmatch(message["hub_api"]):
+        # A name in the job's private directory, no path.
         return "the start request names no hub API socket"
     bad = [k for k, v in message["env"].items() if not ALLOWED_NAME.match(str(k)) or not isinstance(v, str)]
     if bad:
@@ -334,16 +357,17 @@ def _reply(conn, message):
 
 def _request(message, wait):
     """Send one request to the job's launcher, waiting for it to listen."""
+    path = socket_path(CONTROL_SOCKET)
     deadline = time.monotonic() + wait
     while True:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.connect(CONTROL_SOCKET)
+                conn.connect(path)
                 conn.sendall(json.dumps(message).encode() + b"\n")
                 return _read(conn)
         except (FileNotFoundError, ConnectionRefusedError):
             if time.monotonic() > deadline:
-                sys.exit(f"unchained-singleuser: the job's launcher is not listening on {CONTROL_SOCKET}")
+                sys.exit(f"unchained-singleuser: the job's launcher is not listening on {path}")
             time.sleep(0.1)
 
 
@@ -375,10 +399,16 @@ def attach(args):
     if "socket" not in answer:
         _answer(error=answer.get("error", "the job's launcher did not answer"))
         return 1
+    if not _same_directory(SESSION_DIR, private_dir()):
+        # The hub's forwards would lead elsewhere than to this job's sockets.
+        _answer(error=f"{SESSION_DIR} is not this job's own directory on this worker (HTCondor's "
+                      "MOUNT_UNDER_SCRATCH = /tmp,/var/tmp); ask your site admin")
+        return 1
     _answer(started=True)
+    server_path, control_path = socket_path(SERVER_SOCKET), socket_path(CONTROL_SOCKET)
     deadline = time.monotonic() + args.ready_wait
-    while not _listening(SERVER_SOCKET):
-        if time.monotonic() > deadline or not os.path.exists(CONTROL_SOCKET):
+    while not _listening(server_path):
+        if time.monotonic() > deadline or not os.path.exists(control_path):
             _answer(error=f"the notebook server did not listen within {args.ready_wait:g} s; "
                           "its output is in the job's error file")
             return 1
@@ -395,9 +425,17 @@ def attach(args):
                 return 0
             if not command:
                 return 0  # the hub closed the session
-        elif not stat.S_ISSOCK(_mode(SERVER_SOCKET)):
+        elif not stat.S_ISSOCK(_mode(server_path)):
             _answer(ended="the notebook server is no longer running")
             return 1
+
+
+def _same_directory(a, b):
+    try:
+        one, other = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
 
 
 def _mode(path):

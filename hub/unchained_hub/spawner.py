@@ -249,6 +249,19 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
     def _base_url(self):
         return self.server.base_url if self.server else "/"
 
+    @property
+    def server(self):
+        server = super().server
+        if server is not None and server.proto == "http+unix" and not server.connect_url:
+            # JupyterHub writes a server's address as proto://ip:port, which for
+            # a Unix socket names no file: the proxy's route is the socket alone.
+            server.connect_url = f"{server.proto}://{server.ip}{server.base_url}"
+        return server
+
+    @server.setter
+    def server(self, server):
+        batchspawner.CondorSpawner.server.fset(self, server)
+
     async def get_url(self):
         return tunnel.url(tunnel.endpoint(self.tunnel_dir, self.user.name, self.cluster), self._base_url())
 

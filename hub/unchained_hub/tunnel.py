@@ -41,7 +41,7 @@ import time
 import urllib.parse
 
 from .condor import schedd_command_slot
-from .contract import ANSWER, FDPASS_MODULE, JOB_DIR, SERVER_SOCKET, STOP, safe
+from .contract import ANSWER, FDPASS_MODULE, SERVER_SOCKET, SESSION_DIR, STOP, safe
 
 SSH_OPTIONS = (
     # Fail instead of running without the forwards.
@@ -169,11 +169,12 @@ class Tunnel:
         self._server_seen = False
 
     def argv(self, hub_api_socket):
-        """The session's command line (see `condor.UserCondor.tunnel_argv`)."""
+        """The session's command line (see `condor.UserCondor.tunnel_argv`);
+        `hub_api_socket` names the reverse forward's socket in the job."""
         proxy = f"-oProxyCommand={safe(self.python, 'python')} -m {FDPASS_MODULE} %x"
         ssh = ["ssh", "-oProxyUseFdpass=yes", proxy, *SSH_OPTIONS,
-               "-L", f"{safe(self.endpoint, 'endpoint')}:{SERVER_SOCKET}",
-               "-R", f"{hub_api_socket}:{safe(self.hub_api, 'hub API address')}"]
+               "-L", f"{safe(self.endpoint, 'endpoint')}:{SESSION_DIR}/{SERVER_SOCKET}",
+               "-R", f"{SESSION_DIR}/{hub_api_socket}:{safe(self.hub_api, 'hub API address')}"]
         return self.condor.tunnel_argv(self.cluster, ssh, self.launcher)
 
     async def open(self):
@@ -231,7 +232,7 @@ class Tunnel:
                 await asyncio.sleep(min(0.3 * 1.5 ** (tries - 1), 3.0) * random.uniform(0.8, 1.2))
 
     async def _attempt(self, deadline):
-        hub_api_socket = f"{JOB_DIR}/hub-api-{secrets.token_hex(8)}.sock"
+        hub_api_socket = f"hub-api-{secrets.token_hex(8)}.sock"
         argv = self.argv(hub_api_socket)
         # condor_ssh_to_job talks to the schedd first: that part is queued
         # with the hub's other HTCondor commands, for a few seconds at most.

@@ -30,11 +30,16 @@ def test_safe_refuses_what_could_change_a_description(value):
         contract.safe(value, "value")
 
 
-def test_hub_api_sockets_the_launcher_accepts():
-    assert contract.HUB_API_SOCKET.fullmatch("/tmp/.unchained/hub-api-0123456789abcdef.sock")
-    for bad in ("/tmp/.unchained/hub-api-0123456789abcdef.sock\n", "/tmp/.unchained/hub-api-x.sock",
-                "/tmp/.unchained/../x/hub-api-0123456789abcdef.sock", "/etc/hub-api-0123456789abcdef.sock"):
+def test_hub_api_socket_names_the_launcher_accepts():
+    assert contract.HUB_API_SOCKET.fullmatch("hub-api-0123456789abcdef.sock")
+    for bad in ("hub-api-0123456789abcdef.sock\n", "hub-api-x.sock", "../hub-api-0123456789abcdef.sock",
+                "/tmp/.unchained/hub-api-0123456789abcdef.sock"):
         assert not contract.HUB_API_SOCKET.fullmatch(bad)
+
+
+def test_the_job_and_the_session_name_one_directory():
+    assert contract.job_dir("/var/lib/condor/execute/dir_9") == "/var/lib/condor/execute/dir_9/tmp/.unchained"
+    assert contract.SESSION_DIR == "/tmp/.unchained"  # HTCondor mounts the scratch's tmp/ over /tmp
 
 
 def test_settings_the_job_provides_itself_are_not_sent():

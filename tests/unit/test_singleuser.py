@@ -36,14 +36,12 @@ FAKE_SERVER = textwrap.dedent("""
 """)
 
 
-# The launcher, with its private directory (in a job: /tmp/.unchained, in the
-# private /tmp HTCondor gives each job) moved into the test's own directory.
+# The launcher, with the directory the hub's session sees (in a job: /tmp,
+# which HTCondor mounts from the scratch directory's tmp/) set to the test's.
 RUN = """
-import re, sys
+import sys
 from unchained_hub import singleuser as s
-d = sys.argv.pop(1)
-s.JOB_DIR, s.CONTROL_SOCKET, s.SERVER_SOCKET = d, d + "/control.sock", d + "/jupyter.sock"
-s.HUB_API_SOCKET = re.compile(re.escape(d) + r"/hub-api-[0-9a-f]{16}\\.sock")
+s.SESSION_DIR = sys.argv.pop(1)
 sys.exit(s.main(sys.argv[1:]))
 """
 
@@ -70,7 +68,7 @@ class Attached:
     """`unchained-singleuser attach` as the hub's session runs it."""
 
     def __init__(self, scratch, settings, hub_api=None):
-        self.hub_api = hub_api or f"{job_dir(scratch)}/hub-api-{os.urandom(8).hex()}.sock"
+        self.hub_api = hub_api or f"hub-api-{os.urandom(8).hex()}.sock"
         self.proc = subprocess.Popen(launcher_argv(scratch, "attach"), env=job_env(scratch), cwd=scratch,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
@@ -169,7 +167,7 @@ def test_settings_through_the_session_then_stop(job):
     api = urllib.parse.urlsplit(seen["env"]["JUPYTERHUB_API_URL"])
     assert api.hostname == "127.0.0.1" and api.port != 8081 and api.path == "/hub/api"
     assert seen["env"]["JUPYTERHUB_ACTIVITY_URL"] == f"http://127.0.0.1:{api.port}/hub/api/users/alice/activity"
-    stand_in = hub_api_stand_in(session.hub_api)
+    stand_in = hub_api_stand_in(os.path.join(job_dir(scratch), session.hub_api))
     with urllib.request.urlopen(seen["env"]["JUPYTERHUB_API_URL"] + "/user", timeout=5) as reply:
         assert reply.read() == b"GET /hub/api/user HTTP/1.1"
     stand_in.close()
@@ -193,7 +191,7 @@ def test_a_second_session_finds_the_server_running(job):
     second = Attached(scratch, {})
     assert [second.answer(), second.answer()] == [{"started": True}, {"ready": True}]
     # The relay now goes to the second session's socket.
-    stand_in = hub_api_stand_in(second.hub_api)
+    stand_in = hub_api_stand_in(os.path.join(job_dir(scratch), second.hub_api))
     api_url = get(job_dir(scratch) + "/jupyter.sock")["env"]["JUPYTERHUB_API_URL"]
     with urllib.request.urlopen(api_url, timeout=5) as reply:
         assert reply.status == 200
@@ -239,10 +237,23 @@ def test_attach_without_a_job_says_so(tmp_path):
     assert result.returncode != 0 and "is not listening" in result.stderr
 
 
-def test_a_shared_tmp_is_refused(tmp_path):
-    (tmp_path / "tmp").mkdir()
-    (tmp_path / "tmp").chmod(0o1777)
+@pytest.mark.parametrize("mode", [0o1777, None])
+def test_a_job_without_a_private_tmp_is_refused(tmp_path, mode):
+    if mode is not None:
+        (tmp_path / "tmp").mkdir()
+        (tmp_path / "tmp").chmod(mode)
     result = subprocess.run(launcher_argv(tmp_path, "--files-dir", "jupyter", "--", "/bin/true"),
                             env=job_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=30)
-    assert result.returncode != 0 and "is shared with other users on this worker" in result.stderr
+    assert result.returncode != 0 and "this worker gives jobs no private /tmp" in result.stderr
     assert "MOUNT_UNDER_SCRATCH" in result.stderr
+
+
+def test_a_session_that_would_reach_another_directory_is_refused(job):
+    scratch, _ = job
+    other = scratch / "elsewhere"
+    other.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", RUN, str(other), "attach"], env=job_env(scratch), cwd=scratch,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(json.dumps({"env": SETTINGS, "hub_api": "hub-api-0123456789abcdef.sock"}) + "\n",
+                              timeout=20)
+    assert "is not this job's own directory" in out and proc.returncode == 1

@@ -21,7 +21,7 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "puppet/site-modules/profile/te
 VENV = "/opt/jupyterhub"
 LAUNCHER = "/cvmfs/notebooks.lab.test/envs/jupyter/2026.11/bin/unchained-singleuser"
 ENDPOINT = endpoint("/run/jupyterhub/tunnels", "alice", 42)
-HUB_API_SOCKET = "/tmp/.unchained/hub-api-0123456789abcdef.sock"
+HUB_API_SOCKET = "hub-api-0123456789abcdef.sock"
 
 
 @pytest.fixture(scope="module")
@@ -137,4 +137,4 @@ def test_the_rule_names_the_contract(rules):
     assert f"-token {contract.TOKEN_NAME}" in text
     assert re.escape(contract.FDPASS_MODULE) in text
     assert f"unchained-singleuser {contract.STOP}$" in text and f"unchained-singleuser {contract.ATTACH}$" in text
-    assert f":{re.escape(contract.SERVER_SOCKET)} " in text
+    assert f":{re.escape(contract.SESSION_DIR + '/' + contract.SERVER_SOCKET)} " in text
