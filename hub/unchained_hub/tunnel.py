@@ -185,20 +185,26 @@ class Tunnel:
 
     async def close(self):
         self._stopping = True
+        await self._stop_supervising()
+        await self._end_process()
+
+    async def _stop_supervising(self):
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self._end_process()
 
     async def stop_server(self, timeout=15.0):
         """Ask the server to stop through the session, so that its job ends
         and HTCondor brings the files back; whether it said it stops."""
+        # The supervisor reads the session's answers too: stop it first, or it
+        # may take the answer ("stopped") this waits for.
+        self._stopping = True
+        await self._stop_supervising()
         proc = self._proc
         if proc is None or proc.returncode is not None:
             return False
-        self._stopping = True
         try:
             proc.stdin.write(f"{STOP}\n".encode())
             answer = await self._answer(proc, timeout)
