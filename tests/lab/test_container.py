@@ -83,13 +83,14 @@ def test_cvmfs_and_the_modules_are_bound_into_the_container(lab, image_server):
 
 def test_the_tunnel_reaches_the_server_in_the_container(lab, image_server):
     """The hub's only way to the job is its session's forward to the server's
-    Unix socket in the job's /tmp, which is the job's own inside the container
-    as well (HTCondor mounts it from the scratch directory)."""
+    Unix socket in the job's scratch directory (tmp/.unchained, which the
+    session, outside the container, sees as /tmp/.unchained); the container
+    binds the scratch directory in, so the server there listens on it."""
     status, model = image_server.user_api("alice", "api/status", server=NAME)
     assert status == 200 and "started" in model, model
-    out = python(lab, image_server, "import os, pwd; s = os.stat('/tmp'); "
-                                    "print(pwd.getpwuid(s.st_uid).pw_name, oct(s.st_mode & 0o777), "
-                                    "os.path.exists('/tmp/.unchained/jupyter.sock'))")
+    out = python(lab, image_server, "import os, pwd; d = os.path.join(os.environ['_CONDOR_SCRATCH_DIR'], 'tmp'); "
+                                    "s = os.stat(d); print(pwd.getpwuid(s.st_uid).pw_name, oct(s.st_mode & 0o777), "
+                                    "os.path.exists(os.path.join(d, '.unchained', 'jupyter.sock')))")
     assert out.split() == ["alice", "0o700", "True"], out
 
 
