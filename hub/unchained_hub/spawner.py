@@ -1,12 +1,8 @@
 """`UnchainedSpawner`: a notebook server as an HTCondor job, reached through a tunnel.
 
-This module orchestrates; each concern has a module of its own (see
-hub/README.md, "How it works"): settings (`settings.py`), the user's choices
-(`options.py`, `environments.py`), the submit description (`submit.py`),
-HTCondor commands (`condor.py`), the shared status query (`poller.py`), what
-a job's state means for its server (`jobstate.py`), the hub-job contract
-(`contract.py`) and the tunnel (`tunnel.py`). It builds on batchspawner's
-`CondorSpawner` for the spawner's place in JupyterHub and nothing else.
+This module only orchestrates: each concern has a module of its own (hub/README.md,
+"How it works"). It builds on batchspawner's `CondorSpawner` for the spawner's
+place in JupyterHub and nothing else.
 """
 
 import asyncio
@@ -40,8 +36,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        # The shared poller also removes orphaned jobs, so it runs from the
-        # first spawner on, not only from the first spawn.
+        # The shared poller also removes orphaned jobs: it runs from the first spawner on.
         self.poller.start()
         self._tunnel = None
         self._events = []
@@ -69,8 +64,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
     def get_state(self):
         state = super().get_state()
         if self.cluster:
-            state.update(cluster=self.cluster, job_started=self.job_started,
-                         environment_id=self.environment_id)
+            state.update(cluster=self.cluster, job_started=self.job_started, environment_id=self.environment_id)
         return state
 
     def load_state(self, state):
@@ -154,8 +148,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         return await self.get_url()
 
     async def _wait_answering(self):
-        """Return once the server answers through the tunnel, so JupyterHub's own
-        check (which backs off to seconds between tries) succeeds at once."""
+        """Return once the server answers, so that JupyterHub's own (slower) check passes at once."""
         deadline = time.monotonic() + self.http_timeout
         checked = time.monotonic()
         while not await self._tunnel.answers():
@@ -231,8 +224,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
     def _make_tunnel(self, settings):
         user = pwd.getpwnam(self.user.name)
-        base = self.tunnel_dir
-        tunnel.prepare_endpoint_dir(base, self.user.name, user.pw_uid)
+        tunnel.prepare_endpoint_dir(self.tunnel_dir, self.user.name, user.pw_uid)
         api = urllib.parse.urlsplit(self.hub.api_url)
 
         async def job_running():
@@ -241,7 +233,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
         return tunnel.Tunnel(
             self._condor(), self.cluster, launcher=self._choices.environments[self.environment_id].launcher,
-            endpoint=tunnel.endpoint(base, self.user.name, self.cluster), uid=user.pw_uid, settings=settings,
+            endpoint=tunnel.endpoint(self.tunnel_dir, self.user.name, self.cluster), uid=user.pw_uid, settings=settings,
             hub_api=f"{api.hostname}:{api.port or 80}", log=self.log, job_running=job_running,
             probe_path=f"{self._base_url()}api", python=self.tunnel_python, connect_timeout=self.connect_timeout,
             ready_timeout=self.http_timeout, probe_interval=self.tunnel_probe_interval)
@@ -253,8 +245,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
     def server(self):
         server = super().server
         if server is not None and server.proto == "http+unix" and not server.connect_url:
-            # JupyterHub writes a server's address as proto://ip:port, which for
-            # a Unix socket names no file: the proxy's route is the socket alone.
+            # JupyterHub would route to proto://ip:port, for a socket "PATH:80".
             server.connect_url = f"{server.proto}://{server.ip}{server.base_url}"
         return server
 
@@ -328,8 +319,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             if not asked:
                 await self._condor().ssh_to_job(self.cluster, env.launcher, contract.STOP, timeout=15)
         except condor.CondorError as e:
-            self.log.warning("%s: could not ask job %s to stop (%s); removing it", self._log_name,
-                             self.cluster, e)
+            self.log.warning("%s: could not ask job %s to stop (%s); removing it", self._log_name, self.cluster, e)
             return
         deadline = time.monotonic() + self.stop_grace
         while time.monotonic() < deadline:
@@ -356,5 +346,4 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
 
 class _JobRestarted(Exception):
-    """The job went back to idle before its server came up (HTCondor restarts
-    a job whose start failed on the worker, e.g. in a broken image)."""
+    """The job went idle before its server came up: HTCondor starts it again."""
