@@ -104,8 +104,8 @@ class UnchainedSettings(Configurable):
     ).tag(config=True)
 
     tunnel_python = Unicode(
-        help="""Python that runs the tunnel's ssh wrapper as the user on the hub; it must
-        import unchained_hub. Default: the hub's own Python.""",
+        help="""Python that runs the tunnel's ProxyCommand (`unchained_hub.fdpass`) as the
+        user on the hub; it must import unchained_hub. Default: the hub's own Python.""",
     ).tag(config=True)
 
     @default("tunnel_python")
@@ -120,7 +120,8 @@ class UnchainedSettings(Configurable):
     ).tag(config=True)
 
     tunnel_probe_interval = Float(
-        1.0, help="Seconds between checks that a tunnel still carries requests; three failed in a row mean it is lost."
+        1.0,
+        help="Seconds between checks that a tunnel still carries requests; three failed in a row mean it is lost.",
     ).tag(config=True)
 
     stop_grace = Float(
