@@ -43,7 +43,7 @@ if mode != "squatted":
             conn, _ = server.accept()
             try:
                 if conn.recv(1024):
-                    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+                    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + sys.argv[sys.argv.index("-ssh") + 2].encode())
             except OSError:
                 pass
             conn.close()
@@ -68,8 +68,8 @@ def fake(tmp_path, monkeypatch):
     return tmp_path
 
 
-def make(fake, *, running=True, **settings):
-    endpoint = str(fake / "job-42.sock")
+def make(fake, *, running=True, cluster=42, **settings):
+    endpoint = str(fake / f"job-{cluster}.sock")
 
     async def job_running():
         return running
@@ -77,7 +77,7 @@ def make(fake, *, running=True, **settings):
     options = dict(connect_timeout=3, ready_timeout=3, probe_interval=0.1, probe_timeout=0.5, slot_hold=0.5)
     options.update(settings)
     return tunnel.Tunnel(
-        UserCondor("alice", sudo=str(fake / "sudo")), 42, launcher="/env/bin/unchained-singleuser",
+        UserCondor("alice", sudo=str(fake / "sudo")), cluster, launcher="/env/bin/unchained-singleuser",
         endpoint=endpoint, uid=os.getuid(), settings={"JUPYTERHUB_API_TOKEN": "s3cret"}, hub_api="127.0.0.1:8081",
         log=logging.getLogger("test"), job_running=job_running, probe_path="/user/alice/api",
         python=sys.executable, **options)
@@ -185,6 +185,26 @@ def test_stop_server_through_the_session(fake):
         await t.close()
     for _ in range(5):
         asyncio.run(scenario())
+
+
+def test_servers_started_together_never_share_a_hub_end(fake):
+    """100 times, two tunnels opened at the same moment: each has its own hub
+    end, and what answers there is its own job's session."""
+    async def body(endpoint):
+        reader, writer = await asyncio.open_unix_connection(endpoint)
+        writer.write(b"GET / HTTP/1.0\r\n\r\n")
+        data = await reader.read()
+        writer.close()
+        return data.split(b"\r\n\r\n", 1)[1].decode()
+
+    async def scenario():
+        for i in range(100):
+            pair = [make(fake, cluster=1000 + 2 * i), make(fake, cluster=1001 + 2 * i)]
+            await asyncio.gather(*(t.open() for t in pair))
+            assert pair[0].endpoint != pair[1].endpoint
+            assert [await body(t.endpoint) for t in pair] == [f"{1000 + 2 * i}.0", f"{1001 + 2 * i}.0"]
+            await asyncio.gather(*(t.close() for t in pair))
+    asyncio.run(scenario())
 
 
 def test_backoff_starts_at_once_then_doubles_with_jitter_to_a_cap():
