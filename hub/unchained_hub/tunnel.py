@@ -384,13 +384,15 @@ class Tunnel:
 
 class _AnswerReader:
     """Reads `attach`'s answers from a session's standard output (bounded),
-    and what its standard error said when it ended."""
+    and keeps the end of its standard error (read all along, so that a
+    chatty session never blocks on a full pipe) to say why it ended."""
 
     def __init__(self, proc):
         self.proc = proc
         self.queue = asyncio.Queue()
         self.ended = False
-        self.task = asyncio.ensure_future(self._read())
+        self.errors = b""
+        self.tasks = [asyncio.ensure_future(self._read()), asyncio.ensure_future(self._read_errors())]
 
     async def _read(self):
         noise = 0
@@ -409,6 +411,10 @@ class _AnswerReader:
                     break
         await self.queue.put(None)
 
+    async def _read_errors(self):
+        while chunk := await self.proc.stderr.read(4096):
+            self.errors = (self.errors + chunk)[-4096:]
+
     async def next(self, timeout):
         """The next answer; None once the output has ended (and ever after);
         asyncio.TimeoutError if none comes within timeout."""
@@ -422,11 +428,12 @@ class _AnswerReader:
         """Why the session ended, from its exit status and standard error."""
         try:
             code = await asyncio.wait_for(self.proc.wait(), 5)
-            err = await asyncio.wait_for(self.proc.stderr.read(MAX_NOISE), 1)
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(asyncio.shield(self.tasks[1]), 1)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
             return "the session's output ended"
-        last = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
+        last = [line for line in self.errors.decode(errors="replace").splitlines() if line.strip()]
         return f"exited with status {code}" + (f": {last[-1]}" if last else "")
 
     def cancel(self):
-        self.task.cancel()
+        for task in self.tasks:
+            task.cancel()
