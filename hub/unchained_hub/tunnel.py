@@ -428,8 +428,9 @@ class _AnswerReader:
         """Why the session ended, from its exit status and standard error."""
         try:
             code = await asyncio.wait_for(self.proc.wait(), 5)
-            await asyncio.wait_for(asyncio.shield(self.tasks[1]), 1)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+            if not self.tasks[1].cancelled():
+                await asyncio.wait_for(asyncio.shield(self.tasks[1]), 1)
+        except asyncio.TimeoutError:
             return "the session's output ended"
         last = [line for line in self.errors.decode(errors="replace").splitlines() if line.strip()]
         return f"exited with status {code}" + (f": {last[-1]}" if last else "")
