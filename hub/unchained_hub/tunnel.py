@@ -293,7 +293,6 @@ class Tunnel:
     # -- keeping ---------------------------------------------------------
 
     async def _supervise(self):
-        failures = 0
         while not self._stopping:
             reason = await self._watch()
             if self._stopping:
@@ -301,10 +300,18 @@ class Tunnel:
             # A session that does not end at once (its ssh stopped, say) is
             # left to end in the background: the next one replaces its endpoint.
             await self._end_process(wait=False)
+            if not await self._reconnect(reason):
+                return
+
+    async def _reconnect(self, reason):
+        """Open a new session while the job runs, backing off between
+        failures; whether one is open."""
+        failures = 0
+        while not self._stopping:
             if not await self.job_running():
                 self.log.info("tunnel to job %s ended (%s); the job is not running, not reconnecting",
                               self.cluster, reason)
-                return
+                return False
             delay = backoff(failures)
             self.log.warning("tunnel to job %s lost (%s); reconnecting in %.1f s", self.cluster, reason, delay)
             await asyncio.sleep(delay)
@@ -313,10 +320,12 @@ class Tunnel:
                 await self._connect()
             except TunnelError as e:
                 failures += 1
+                reason = str(e)
                 self.log.error("%s", e)
                 continue
-            failures = 0
             self.log.info("tunnel to job %s re-established in %.2f s", self.cluster, time.monotonic() - started)
+            return True
+        return False
 
     async def _watch(self):
         """Wait until the session ends or the server stops answering

@@ -128,6 +128,27 @@ def test_a_lost_session_comes_back_without_the_settings(fake):
     assert second["env"] == {} and second["hub_api"] != first["hub_api"]
 
 
+def test_a_tunnel_that_cannot_be_reopened_at_once_keeps_trying(fake):
+    async def scenario():
+        t = make(fake, connect_timeout=1)
+        await t.open()
+        os.environ["FAKE_MODE"] = "fail"  # the worker is unreachable for a while
+        os.kill(t._proc.pid, 9)
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if len(sent(fake)) >= 3:
+                break
+        os.environ["FAKE_MODE"] = "serve"
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if await t.answers():
+                break
+        assert await t.answers()
+        await t.close()
+    asyncio.run(scenario())
+    assert len(sent(fake)) >= 4  # the first session, failed tries, the one that worked
+
+
 def test_a_session_whose_job_ended_is_not_reopened(fake):
     async def scenario():
         t = make(fake, running=False)
