@@ -86,10 +86,6 @@ def private_dir():
     return job_dir(scratch)
 
 
-def socket_path(name):
-    return os.path.join(private_dir(), name)
-
-
 def log(message):
     print(f"unchained-singleuser: {message}", file=sys.stderr, flush=True)
 
@@ -355,9 +351,10 @@ def _reply(conn, message):
     conn.sendall(json.dumps(message).encode() + b"\n")
 
 
-def _request(message, wait):
-    """Send one request to the job's launcher, waiting for it to listen."""
-    path = socket_path(CONTROL_SOCKET)
+def _request(private, message, wait):
+    """Send one request to the job's launcher (its control socket in the
+    directory `private`), waiting for it to listen."""
+    path = os.path.join(private, CONTROL_SOCKET)
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -395,17 +392,19 @@ def attach(args):
         return 2
     if not isinstance(request, dict):
         request = {}
-    answer = _request({"op": "start", "env": request.get("env"), "hub_api": request.get("hub_api")}, args.wait)
+    private = private_dir()
+    answer = _request(private, {"op": "start", "env": request.get("env"), "hub_api": request.get("hub_api")},
+                      args.wait)
     if "socket" not in answer:
         _answer(error=answer.get("error", "the job's launcher did not answer"))
         return 1
-    if not _same_directory(SESSION_DIR, private_dir()):
+    if not _same_directory(SESSION_DIR, private):
         # The hub's forwards would lead elsewhere than to this job's sockets.
         _answer(error=f"{SESSION_DIR} is not this job's own directory on this worker (HTCondor's "
                       "MOUNT_UNDER_SCRATCH = /tmp,/var/tmp); ask your site admin")
         return 1
     _answer(started=True)
-    server_path, control_path = socket_path(SERVER_SOCKET), socket_path(CONTROL_SOCKET)
+    server_path, control_path = answer["socket"], os.path.join(private, CONTROL_SOCKET)
     deadline = time.monotonic() + args.ready_wait
     while not _listening(server_path):
         if time.monotonic() > deadline or not os.path.exists(control_path):
@@ -420,7 +419,7 @@ def attach(args):
         if readable:
             command = sys.stdin.readline(100).strip()
             if command == STOP:
-                answer = _request({"op": "stop"}, args.wait)
+                answer = _request(private, {"op": "stop"}, args.wait)
                 _answer(stopped=bool(answer.get("ok")))
                 return 0
             if not command:
@@ -446,7 +445,7 @@ def _mode(path):
 
 
 def stop(args):
-    answer = _request({"op": "stop"}, args.wait)
+    answer = _request(private_dir(), {"op": "stop"}, args.wait)
     if not answer.get("ok"):
         sys.exit(f"unchained-singleuser stop: {answer.get('error', 'no answer')}")
     return 0
