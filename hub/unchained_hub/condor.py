@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from .contract import ATTACH, TOKEN_NAME, is_username, safe
 
-JOB_ID = re.compile(r"^([0-9]+)\.0$")
 SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
 QUERY_ATTRIBUTES = ("ClusterId", "Owner", "JobStatus", "RemoteHost", "HoldReason", "HoldReasonCode",
                     "HoldReasonSubCode", "NumJobStarts", "QDate", "EnteredCurrentStatus",
