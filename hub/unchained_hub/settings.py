@@ -54,7 +54,7 @@ class UnchainedSettings(Configurable):
     ).tag(config=True)
 
     default_environment = Unicode(
-        "", help="Id of the environment chosen when the user names none (default: the first)."
+        "", help="Id of the environment chosen when the user names none (default: the first the form shows)."
     ).tag(config=True)
 
     resource_limits = Dict(
