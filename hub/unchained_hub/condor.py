@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from . import commands
 from .contract import ATTACH, TOKEN_NAME, is_username, safe
 
 SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
@@ -58,19 +59,28 @@ def schedd_command_slot():
     return _schedd_commands
 
 
+class OutputTooLarge(CondorError):
+    """A command printed more than the hub reads (`commands.LIMIT`)."""
+
+
 async def run(argv, stdin=None, timeout=60):
     """Run argv, feed it stdin (text), and return its `Result`."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv, cwd="/", stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
-        out, err = await asyncio.wait_for(
-            proc.communicate(stdin.encode() if stdin is not None else None), timeout)
+        code, out, err = await commands.run(argv, stdin.encode() if stdin is not None else None, timeout)
     except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise CondorError(f"{argv[-1] if argv else '?'}: {argv[0]} timed out after {timeout} s") from None
-    return Result(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+        raise CondorError(f"{_program(argv)} timed out after {timeout} s") from None
+    except commands.OutputTooLarge as e:
+        raise OutputTooLarge(
+            f"{_program(argv)} {e}. If it runs your shell's start-up files (~/.bashrc, ~/.profile; "
+            "condor_ssh_to_job runs them on the worker), make them print nothing when the shell is not "
+            "interactive.") from None
+    return Result(code, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def _program(argv):
+    """The name of the program argv runs (through sudo, the one after `--`)."""
+    words = argv[argv.index("--") + 1:] if "--" in argv else argv
+    return words[0].rsplit("/", 1)[-1] if words else "?"
 
 
 def _last_line(text):

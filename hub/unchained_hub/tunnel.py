@@ -40,6 +40,7 @@ import struct
 import time
 import urllib.parse
 
+from . import commands
 from .condor import schedd_command_slot
 from .contract import ANSWER, FDPASS_MODULE, SERVER_SOCKET, SESSION_DIR, STOP, safe
 
@@ -243,9 +244,7 @@ class Tunnel:
         # condor_ssh_to_job talks to the schedd first: that part is queued
         # with the hub's other HTCondor commands, for a few seconds at most.
         async with schedd_command_slot():
-            proc = self._proc = await asyncio.create_subprocess_exec(
-                *argv, cwd="/", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+            proc = self._proc = await commands.start(argv, stdin=True, start_new_session=True)
             self._answers = _AnswerReader(proc)
             request = {"env": self._settings or {}, "hub_api": hub_api_socket}
             proc.stdin.write(json.dumps(request).encode() + b"\n")
@@ -353,6 +352,7 @@ class Tunnel:
         if self._answers:
             self._answers.cancel()
         if proc.returncode is not None:
+            proc.close()
             return
         # Closing its standard input ends the session (see the module docstring).
         with contextlib.suppress(OSError):
@@ -373,6 +373,10 @@ class Tunnel:
             with contextlib.suppress(ProcessLookupError, PermissionError, asyncio.TimeoutError):
                 proc.kill()
                 await asyncio.wait_for(proc.wait(), 1)
+        finally:
+            # What the session's processes still write (a shell's start-up
+            # files past MAX_NOISE, say) fails instead of filling the pipes.
+            proc.close()
 
     async def _probe(self):
         """One HTTP request through the tunnel; any HTTP answer will do."""
@@ -400,13 +404,18 @@ class _AnswerReader:
         self.proc = proc
         self.queue = asyncio.Queue()
         self.ended = False
+        self.noisy = False
         self.errors = b""
         self.tasks = [asyncio.ensure_future(self._read()), asyncio.ensure_future(self._read_errors())]
 
     async def _read(self):
         noise = 0
-        while True:
-            line = await self.proc.stdout.readline()
+        while noise <= MAX_NOISE:
+            try:
+                line = await self.proc.stdout.readline()
+            except ValueError:  # a line longer than the stream's limit (64 KiB): noise
+                noise = MAX_NOISE + 1
+                break
             if not line:
                 break
             if line.startswith(ANSWER.encode()):
@@ -416,8 +425,7 @@ class _AnswerReader:
                     pass
             else:
                 noise += len(line)
-                if noise > MAX_NOISE:
-                    break
+        self.noisy = noise > MAX_NOISE
         await self.queue.put(None)
 
     async def _read_errors(self):
@@ -435,6 +443,10 @@ class _AnswerReader:
 
     async def failure(self):
         """Why the session ended, from its exit status and standard error."""
+        if self.noisy:
+            return (f"the session printed more than {MAX_NOISE // 1024} KiB that was not an answer of the server's "
+                    "launcher; the hub reads no more. Your shell's start-up files (~/.bashrc, ~/.profile) run in "
+                    "the job: make them print nothing when the shell is not interactive")
         try:
             code = await asyncio.wait_for(self.proc.wait(), 5)
             if not self.tasks[1].cancelled():

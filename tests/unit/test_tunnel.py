@@ -10,6 +10,7 @@ import os
 import socket
 import struct
 import sys
+import tracemalloc
 
 import pytest
 from unchained_hub import condor, contract, tunnel
@@ -30,6 +31,10 @@ if mode == "fail":
     sys.exit(1)
 if mode == "silent":
     time.sleep(60)
+if mode in ("noisy", "one-long-line"):  # a login shell's start-up files that print 100 MB
+    chunk = "noise " * 100 + "\n" if mode == "noisy" else "x" * 65536
+    for _ in range(100 * 1024 * 1024 // len(chunk)):
+        sys.stdout.write(chunk)
 ANSWER = "unchained-answer "
 print(ANSWER + json.dumps({"started": True}), flush=True)
 if mode != "squatted":
@@ -181,6 +186,27 @@ def test_a_failing_session_says_why_after_its_deadline(fake):
             await make(fake, connect_timeout=1).open()
     asyncio.run(scenario())
     assert len(sent(fake)) >= 2  # it retried
+
+
+@pytest.mark.parametrize("mode", ["noisy", "one-long-line"])
+def test_a_session_that_prints_100_mb_fails_at_the_cap_and_says_why(fake, mode):
+    """What a session prints besides the launcher's answers is read up to
+    MAX_NOISE, and a line up to the stream's 64 KiB: the hub's memory does
+    not grow with it, and the user learns what to change."""
+    os.environ["FAKE_MODE"] = mode
+
+    async def scenario():
+        with pytest.raises(tunnel.TunnelError, match=r"the session printed more than 64 KiB that was not an answer.*"
+                                                     r"Your shell's start-up files \(~/.bashrc, ~/.profile\) run in "
+                                                     r"the job: make them print nothing"):
+            await make(fake, connect_timeout=0.5).open()
+    tracemalloc.start()
+    try:
+        asyncio.run(scenario())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024, peak
 
 
 def test_a_silent_session_holds_a_command_slot_for_slot_hold_only(fake):
