@@ -12,6 +12,7 @@ import time
 import pytest
 from hubclient import SMALL, Hub, job_of, jobs_of, spawn
 from labtest import wait_for
+from secretscan import Sampler, files_holding, journal_holds
 
 EXECUTE_HOSTS = {"ex1.lab.test", "ex2.lab.test"}
 
@@ -133,41 +134,91 @@ def test_job_requests_exactly_what_was_chosen(lab, hub, servers):
 # -- 3: no secret in the ClassAd ---------------------------------------------
 
 def test_no_token_in_job_ad_command_lines_or_logs(lab, hub, servers):
-    spawn(hub, servers, "alice", "secret")
-    cluster = job_of(hub, "alice", "secret")["cluster"]
-    host = remote_host(lab, cluster).split(".")[0]
-    # The server's token, from the environment of a kernel it starts (as root on
-    # the worker). The server itself received it after it started, so its
-    # /proc/PID/environ does not show it; the launcher never has it.
-    status, _ = hub.user_api("alice", "api/kernels", "secret", method="POST", body={"name": "python3"})
-    assert status == 201
-    tokens = set()
-    pids = wait_for(lambda: lab.exec(host, "pgrep", "-u", "alice", "-f", "ipykernel_launcher",
-                                     check=False).stdout.split(), 30, "the kernel to start")
-    for pid in pids:
-        environ = lab.exec(host, "cat", f"/proc/{pid}/environ", check=False).stdout.split("\0")
-        kernel_env = dict(v.split("=", 1) for v in environ if "=" in v)
-        tokens.add(kernel_env.get("JUPYTERHUB_API_TOKEN"))
-        # The job's request, which jupyter-resource-usage shows as the limit.
-        assert kernel_env.get("MEM_LIMIT") == str(512 * 1024 * 1024), kernel_env.get("MEM_LIMIT")
-    tokens.discard(None)
-    assert len(tokens) == 1, tokens
-    token = tokens.pop()
-    assert len(token) >= 32
+    """The server's hub API token, looked for from before the spawn until after
+    the stop, while the server runs and not only afterwards.
 
-    ads = lab.exec("hub", "condor_q", "-l", "-all", user="bob").stdout
-    assert f"ClusterId = {cluster}" in ads
-    assert token not in ads
-    assert "GetEnv" not in ads or "GetEnv = false" in ads.replace("False", "false")
-    hub.stop("alice", "secret")
-    history = lab.exec("hub", "condor_history", "-l", user="bob").stdout
-    assert f"ClusterId = {cluster}" in history and token not in history
-    for h in ("hub", host):
-        assert token not in lab.exec(h, "ps", "-eo", "args").stdout
-        assert token not in lab.exec(h, "journalctl", "--no-pager", "-q").stdout
-        found = lab.exec(h, "grep", "-rlF", token, "/var/log", "/var/lib/condor", "/home", "/tmp",
-                         "/var/lib/jupyterhub", check=False).stdout
-        assert found == "", f"token found in files on {h}: {found}"
+    What "nowhere" means, where:
+    - command lines: in no process's, on the hub or either worker, at any sample
+      (`secretscan.Sampler` reads every process's /proc/PID/cmdline and
+      /proc/PID/environ about 20 times a second);
+    - environments: in none on the hub. On the job's worker only in alice's
+      processes below the job's launcher (`unchained-singleuser --files-dir ...`):
+      the server, its kernels and terminals, which use it to reach the hub. It
+      reaches the server on standard input, through the session (`attach`, see
+      singleuser.py), so the launcher, `attach`, sshd, the starter and every
+      process outside the job's own tree never have it in their environment;
+    - this job's ClassAd, read as another user (bob): `condor_q CLUSTER -l`
+      while it runs, `condor_history CLUSTER -l` after;
+    - files: none under `secretscan.PLACES` on the hub and the worker holds it,
+      while the server runs (/tmp, /run, the job's sandbox...) and after, but
+      for the job's own files that only alice may read, in its sandbox that only
+      alice may enter: jupyter_server's runtime file (jpserver-PID.json and
+      its -open.html, in the sandbox's .local/share/jupyter/runtime), through
+      which `jupyter server list` in the job finds the server;
+    - journald, on the hub and the worker.
+    """
+    uid = int(lab.exec("hub", "id", "-u", "alice").stdout)
+    samplers = [Sampler(host) for host in ("hub", "ex1", "ex2")]
+    try:
+        spawn(hub, servers, "alice", "secret")
+        cluster = job_of(hub, "alice", "secret")["cluster"]
+        worker = remote_host(lab, cluster).split(".")[0]
+        # The token, from the environment of a kernel the server starts.
+        status, _ = hub.user_api("alice", "api/kernels", "secret", method="POST", body={"name": "python3"})
+        assert status == 201
+        tokens = set()
+        pids = wait_for(lambda: lab.exec(worker, "pgrep", "-u", "alice", "-f", "ipykernel_launcher",
+                                         check=False).stdout.split(), 30, "the kernel to start")
+        for pid in pids:
+            environ = lab.exec(worker, "cat", f"/proc/{pid}/environ", check=False).stdout.split("\0")
+            kernel_env = dict(v.split("=", 1) for v in environ if "=" in v)
+            tokens.add(kernel_env.get("JUPYTERHUB_API_TOKEN"))
+            # The job's request, which jupyter-resource-usage shows as the limit.
+            assert kernel_env.get("MEM_LIMIT") == str(512 * 1024 * 1024), kernel_env.get("MEM_LIMIT")
+        tokens.discard(None)
+        assert len(tokens) == 1, tokens
+        token = tokens.pop()
+        assert len(token) >= 32
+
+        for host in ("hub", worker):
+            found = files_holding(lab, host, token)
+            if host == worker:
+                box = sandbox(lab, worker, cluster)
+                found = [path for path in found if not private_to(lab, worker, uid, box, path)]
+            assert found == [], f"token in files on {host} while the server runs"
+        ad = lab.exec("hub", "condor_q", str(cluster), "-l", user="bob").stdout
+        assert f"ClusterId = {cluster}\n" in ad and token not in ad
+        assert "GetEnv" not in ad or "GetEnv = false" in ad.replace("False", "false")
+        hub.stop("alice", "secret")
+        history = lab.exec("hub", "condor_history", str(cluster), "-l", user="bob").stdout
+        assert f"ClusterId = {cluster}\n" in history and token not in history
+        reports = {sampler.host: sampler.finish(token) for sampler in samplers}
+    finally:
+        for sampler in samplers:
+            sampler.stop()
+
+
+    def in_the_job(host, hit):
+        return host == worker and hit["where"] == "environ" and hit["uid"] == uid and any(
+            "--files-dir" in a["argv"] and any(w.endswith("/unchained-singleuser") for w in a["argv"])
+            for a in hit["ancestors"])
+    for host, report in reports.items():
+        print(f"{host}: {report['samples']} samples of {report['processes']} processes in {report['seconds']} s")
+        wrong = [hit for hit in report["hits"] if not in_the_job(host, hit)]
+        assert wrong == [], f"the token on {host} outside the job's own processes: {wrong}"
+    # Where it must be, the sampler saw it: in the kernel's environment.
+    assert any("ipykernel_launcher" in " ".join(hit["argv"]) for hit in reports[worker]["hits"]), reports[worker]
+    for host in ("hub", worker):
+        assert files_holding(lab, host, token) == [], f"token in files on {host} after the stop"
+        assert not journal_holds(lab, host, token), f"token in the journal of {host}"
+
+
+def private_to(lab, host, uid, directory, path):
+    """Whether `path` is in `directory` and both are `uid`'s, with no access for group or others."""
+    if not path.startswith(directory.rstrip("/") + "/"):
+        return False
+    lines = lab.exec(host, "stat", "-c", "%u %a", directory, path).stdout.splitlines()
+    return all(int(owner) == uid and int(mode, 8) & 0o077 == 0 for owner, mode in map(str.split, lines))
 
 
 # -- 4: private endpoint ----------------------------------------------------------

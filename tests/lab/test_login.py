@@ -2,8 +2,8 @@
 host kdc, pam_krb5 in the hub's own PAM service, JupyterHub's login form),
 and the ticket cache that a login leaves the user."""
 
-import http.client
 import http.cookiejar
+import json
 import re
 import ssl
 import urllib.error
@@ -13,7 +13,8 @@ import urllib.request
 import pytest
 from hubclient import SMALL
 from labkit.tls import client_context
-from labtest import PASSWORDS, kinit
+from labtest import GUEST_CA, LAB_DIR, PASSWORDS, kinit
+from secretscan import Sampler, files_holding, journal_holds
 
 
 def login(lab, user, password):
@@ -68,15 +69,35 @@ def test_a_user_the_hub_may_not_act_for_cannot_log_in(lab):
 
 
 def test_the_password_is_in_no_log_or_command_line(lab):
-    login(lab, "alice", PASSWORDS["alice"])
-    for host in ("hub", "kdc"):
-        found = lab.exec(host, "grep", "-rl", PASSWORDS["alice"], "/var/log", "/var/lib/jupyterhub", check=False)
-        assert found.stdout == "", (host, found.stdout)
-    cmdlines = lab.exec("hub", "sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '").stdout
-    assert PASSWORDS["alice"] not in cmdlines
+    """alice's password, looked for while she logs in and after: in no process's
+    command line or environment on the hub or the KDC at any sample
+    (`secretscan.Sampler`, about 20 times a second from before the login
+    until it is done: JupyterHub checks it through PAM in its own process and
+    gives it to `kinit` on standard input), in no file under
+    `secretscan.PLACES` and in neither host's journal."""
+    samplers = [Sampler(host) for host in ("hub", "kdc")]
+    try:
+        status, _, cookies = login(lab, "alice", PASSWORDS["alice"])
+        assert status == 200 and "jupyterhub-hub-login" in cookies
+        reports = {sampler.host: sampler.finish(PASSWORDS["alice"]) for sampler in samplers}
+    finally:
+        for sampler in samplers:
+            sampler.stop()
+    for host, report in reports.items():
+        print(f"{host}: {report['samples']} samples of {report['processes']} processes in {report['seconds']} s")
+        assert report["hits"] == [], f"the password in processes on {host}: {report['hits']}"
+        assert files_holding(lab, host, PASSWORDS["alice"]) == [], f"the password in files on {host}"
+        assert not journal_holds(lab, host, PASSWORDS["alice"]), f"the password in the journal of {host}"
 
 
 def test_the_hub_speaks_https_only_with_a_certificate_from_the_site_ca(lab):
+    """Every TCP port the hub host listens on (`ss -ltnp`), tried from ex1 and
+    cm, either speaks TLS with the certificate from the site's CA, or cannot be
+    reached from them, or is one of two services that are not HTTP and encrypt
+    by themselves, and is checked to be so: sshd (its banner), and HTCondor's
+    daemons (CEDAR, which the pool's configuration makes authenticate and
+    encrypt: SEC_DEFAULT_AUTHENTICATION and SEC_DEFAULT_ENCRYPTION REQUIRED).
+    None answers a plain HTTP request with HTTP."""
     url = lab.labctl("url").stdout.strip()
     assert url.startswith("https://")
     with urllib.request.urlopen(url + "hub/api/", timeout=10, context=client_context()) as answer:
@@ -84,8 +105,34 @@ def test_the_hub_speaks_https_only_with_a_certificate_from_the_site_ca(lab):
     with pytest.raises(urllib.error.URLError) as refused:  # not trusted without the lab's CA
         urllib.request.urlopen(url + "hub/api/", timeout=10, context=ssl.create_default_context())
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
-    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
-        urllib.request.urlopen(url.replace("https://", "http://") + "hub/api/", timeout=10)
+
+    listeners = {}  # port: the names of the processes listening on it
+    for line in lab.exec("hub", "ss", "-ltnpH").stdout.splitlines():
+        port = int(line.split()[3].rsplit(":", 1)[1])
+        listeners.setdefault(port, set()).update(re.findall(r'\(\("([^"]+)"', line))
+    assert 8000 in listeners and 9618 in listeners and 22 in listeners, listeners
+    security = lab.exec("hub", "condor_config_val", "SEC_DEFAULT_AUTHENTICATION",
+                        "SEC_DEFAULT_ENCRYPTION").stdout.split()
+    source = (LAB_DIR / "guest" / "port_probe.py").read_text()
+    for host in ("ex1", "cm"):
+        out = lab.exec(host, "python3", "-c", source, "hub.lab.test", GUEST_CA, *map(str, sorted(listeners)),
+                       timeout=300).stdout
+        for probe in map(json.loads, out.splitlines()):
+            port, names = probe["port"], listeners[probe["port"]]
+            seen = f"port {port} of the hub ({', '.join(sorted(names))}) from {host}: {probe}"
+            print(seen)
+            if probe["connect"] != "connected":
+                continue
+            assert not probe["plain"].startswith("HTTP/"), seen
+            if probe["tls"]:
+                continue
+            if names == {"sshd"}:
+                assert probe["plain"].startswith("SSH-2.0-"), seen
+            else:
+                assert all(name.startswith("condor_") for name in names), seen
+                assert [v.lower() for v in security] == ["required", "required"], security
+    # Among those tried: the hub's plain HTTP ports (its API, its proxy's API).
+    assert {8081, 8001} <= set(listeners), listeners
 
 
 def test_without_a_ticket_htcondor_refuses_and_the_hub_says_log_in_again(lab, hub, servers):
