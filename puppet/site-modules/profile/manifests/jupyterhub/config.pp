@@ -23,6 +23,8 @@ class profile::jupyterhub::config {
     'UnchainedSpawner'      => {
       'tunnel_python'  => "${profile::jupyterhub::venv}/bin/python3",
       'condor_bin_dir' => $profile::jupyterhub::condor_bin_dir,
+      # The hub's jobs carry it; its schedd knows it (`schedd`).
+      'hub_id'         => $profile::jupyterhub::hub_id,
     },
     # The proxy `install` put in place, with Debian's node, whatever PATH says.
     'ConfigurableHTTPProxy' => {
@@ -45,7 +47,14 @@ class profile::jupyterhub::config {
         'load_roles' => [{ 'name' => 'admin', 'services' => $tokens.keys }],
     } },
   }
-  $hub_config = deep_merge($defaults, $tls, $profile::jupyterhub::config, $service_roles)
+  # Where users' tickets go (profile::kerberos::client): the hub makes each
+  # user's directory there.
+  include profile::kerberos::client
+  $ccache = $profile::kerberos::client::ccache_dir ? {
+    undef   => {},
+    default => { 'KerberosPAMAuthenticator' => { 'ccache_dir' => $profile::kerberos::client::ccache_dir } },
+  }
+  $hub_config = deep_merge($defaults, $tls, $ccache, $profile::jupyterhub::config, $service_roles)
 
   file { '/etc/jupyterhub':
     ensure => directory,

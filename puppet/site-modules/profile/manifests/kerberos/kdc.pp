@@ -14,11 +14,28 @@
 #   Service principals with random keys, e.g. `host/submit.example.org` for a
 #   schedd that takes users' tickets; its keytab is exported with
 #   `kadmin.local ktadd` and given to that host as Hiera data.
+# @param max_life
+#   The longest a ticket may last, for the realm and for each principal here.
+# @param max_renewable_life
+#   The longest a ticket may be renewed for, likewise.
+# @param lockout
+#   The password policy `lockout` of the user principals: after
+#   `max_failures` wrong passwords within `failure_interval`, the KDC refuses
+#   the principal for `duration`, whatever password comes. Unset: no lockout.
+#   User principals also require pre-authentication, without which the KDC
+#   cannot tell a wrong password (nor count it).
 class profile::kerberos::kdc (
   Profile::Krb5_realm $realm,
   Sensitive[String[12]] $master_password,
   Sensitive[Hash[Profile::Username, String[8]]] $principals = Sensitive({}),
   Array[Pattern[/\A[a-z]+\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?\z/]] $host_principals = [],
+  Profile::Krb5_duration $max_life = '24h',
+  Profile::Krb5_duration $max_renewable_life = '7d',
+  Optional[Struct[{
+        max_failures     => Integer[1, 100],
+        failure_interval => Profile::Krb5_duration,
+        duration         => Profile::Krb5_duration,
+  }]] $lockout = { 'max_failures' => 5, 'failure_interval' => '10m', 'duration' => '10m' },
 ) {
   require profile::kerberos::client
 
@@ -30,7 +47,11 @@ class profile::kerberos::kdc (
     owner   => 'root',
     group   => 'root',
     mode    => '0644',
-    content => epp('profile/kdc.conf.epp', { 'realm' => $realm }),
+    content => epp('profile/kdc.conf.epp', {
+        'realm'              => $realm,
+        'max_life'           => $max_life,
+        'max_renewable_life' => $max_renewable_life,
+    }),
     require => Package['krb5-kdc'],
   }
   # kadmind's access list: the realm's */admin principals administer it.
@@ -62,14 +83,30 @@ class profile::kerberos::kdc (
     creates  => '/var/lib/krb5kdc/principal',
     require  => File['/etc/krb5kdc/kdc.conf', '/etc/krb5kdc/unchained/create.in'],
   }
-  # addprinc fails for a principal that exists; cpw then sets the password
-  # either way, so the database ends as the data says.
-  $user_commands = $principals.unwrap.map |$name, $password| {
-    "addprinc -pw ${password} ${name}\ncpw -pw ${password} ${name}\n"
+  $lifetimes = "-maxlife ${profile::krb5_span($max_life)} -maxrenewlife ${profile::krb5_span($max_renewable_life)}"
+  # addpol and addprinc fail for what exists; modpol, cpw and modprinc then
+  # set it either way, so the database ends as the data says.
+  if $lockout {
+    $limits = [
+      "-maxfailure ${lockout['max_failures']}",
+      "-failurecountinterval ${profile::krb5_span($lockout['failure_interval'])}",
+      "-lockoutduration ${profile::krb5_span($lockout['duration'])}",
+    ].join(' ')
+    $policy_commands = ["addpol ${limits} lockout\nmodpol ${limits} lockout\n"]
+    $policy = '-policy lockout'
+  } else {
+    $policy_commands = []
+    $policy = '-clearpolicy'
   }
+  $user_commands = $principals.unwrap.map |$name, $password| {
+    ["addprinc ${policy} +requires_preauth -pw ${password} ${name}", "cpw -pw ${password} ${name}",
+    "modprinc ${policy} +requires_preauth ${lifetimes} ${name}", ''].join("\n")
+  }
+  # The ticket-granting service's limits bound every ticket's.
+  $realm_commands = ["modprinc ${lifetimes} krbtgt/${realm}\n"]
   # A host key is made once: the keytab exported from it stays valid.
   $host_commands = $host_principals.map |$name| { "addprinc -randkey ${name}\n" }
-  $commands = ($user_commands + $host_commands).join
+  $commands = ($policy_commands + $user_commands + $realm_commands + $host_commands).join
   file { '/etc/krb5kdc/unchained/principals.in':
     ensure    => file,
     mode      => '0600',
