@@ -77,12 +77,20 @@ def wait_for(predicate, timeout, what, interval=0.25):
 
 
 # The KDC's lab-only passwords (hiera/nodes/kdc.lab.test.yaml).
-PASSWORDS = {"alice": "alice-lab-password", "bob": "bob-lab-password", "carol": "carol-lab-password"}
+PASSWORDS = {user: f"{user}-lab-password" for user in ("alice", "bob", "carol", "dave", "erin")}
+
+
+# Where the hub keeps users' tickets, a directory each (hiera/nodes/hub.lab.test.yaml).
+CCACHE_DIR = "/run/krb5cc"
 
 
 def kinit(lab, user):
     """Give a user the ticket a login to the hub gives: the hub's schedd takes
-    users' commands only with one (htcondor::user_kerberos)."""
+    users' commands only with one (htcondor::user_kerberos). As a login does,
+    the hub's account first makes the user's ticket directory (auth.py)."""
+    uid = int(lab.exec("hub", "id", "-u", user).stdout)
+    lab.exec("hub", "runuser", "-u", "jupyterhub", "--", HUB_PYTHON, "-c",
+             f"from unchained_hub import tickets; tickets.prepare_cache_dir({CCACHE_DIR!r}, {uid})")
     lab.exec("hub", "kinit", user, user=user, input=PASSWORDS[user] + "\n")
 
 

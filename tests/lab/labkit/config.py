@@ -11,6 +11,8 @@ REPO_DIR = LAB_DIR.parent.parent
 # belongs to one running lab and is removed by `labctl down`.
 CACHE_DIR = Path(os.environ.get("UNCHAINED_LAB_CACHE", "/var/cache/unchained-lab"))
 STATE_DIR = Path(os.environ.get("UNCHAINED_LAB_STATE", "/var/lib/unchained-lab"))
+# Each host's cgroup is CGROUP_PARENT/NAME in the unified hierarchy (cgroups.py).
+CGROUP_PARENT = "unchained-lab"
 
 SUITE = "trixie"
 # The Python of SUITE: wheels are fetched for it, not for the host machine's.
@@ -91,10 +93,14 @@ EXECUTE_HOSTS = tuple(h for h in HOSTS if h.firewalled)
 
 PUBLISHER = "pub"
 # The KDC, and the host whose schedd takes users' Kerberos tickets: it is
-# configured once the KDC can give it a keytab.
+# configured once the KDC can give it its keytabs, by Hiera key: the
+# schedd's, and the hub's own, which its logins are verified with.
 KDC = "kdc"
 SUBMIT_HOST = "hub"
-KEYTAB_KEY = "htcondor::kerberos_keytab"
+KEYTABS = {
+    "htcondor::kerberos_keytab": "host",
+    "profile::jupyterhub::pam::keytab_content": "jupyterhub",
+}
 
 
 def cvmfs_storage():

@@ -2,7 +2,7 @@
 Hiera data (config.SECRETS_FILE in config.secrets_dir(), which every host
 sees read-only at GUEST_SECRETS): the pool signing key, the token of the
 hub's admin service, the hub's TLS certificate and key from the lab's own CA,
-and the submit host's keytab from the lab's KDC.
+and the submit host's keytabs from the lab's KDC.
 """
 
 import os
@@ -36,22 +36,24 @@ def ensure_secrets():
     return directory
 
 
-def ensure_submit_keytab(kdc):
-    """The submit host's keytab, exported from the lab's KDC once per lab and
-    added to the lab's secrets, the way a site's Kerberos admins hand one over."""
+def ensure_submit_keytabs(kdc):
+    """The submit host's keytabs (config.KEYTABS), each exported from the lab's
+    KDC once per lab and added to the lab's secrets, the way a site's Kerberos
+    admins hand one over."""
     path = secrets_file()
-    if hiera.has_key(path.read_text(), config.KEYTAB_KEY):
-        return
-    principal = f"host/{config.host(config.SUBMIT_HOST).fqdn}"
-    exported = "/root/submit-host.keytab"
-    kdc.exec(["rm", "-f", exported], check=True)
-    kdc.exec(["kadmin.local", "-q", f"ktadd -norandkey -k {exported} {principal}"], capture=True, check=True)
-    keytab = kdc.exec(["base64", "-w0", exported], capture=True, check=True).stdout.strip()
-    kdc.exec(["rm", "-f", exported], check=True)
-    if not keytab:
-        raise LabError(f"exporting the keytab of {principal} on {kdc.host.name} gave nothing")
-    with open(path, "a") as f:
-        f.write(hiera.scalar(config.KEYTAB_KEY, keytab))
+    for key, service in config.KEYTABS.items():
+        if hiera.has_key(path.read_text(), key):
+            continue
+        principal = f"{service}/{config.host(config.SUBMIT_HOST).fqdn}"
+        exported = "/root/submit-host.keytab"
+        kdc.exec(["rm", "-f", exported], check=True)
+        kdc.exec(["kadmin.local", "-q", f"ktadd -norandkey -k {exported} {principal}"], capture=True, check=True)
+        keytab = kdc.exec(["base64", "-w0", exported], capture=True, check=True).stdout.strip()
+        kdc.exec(["rm", "-f", exported], check=True)
+        if not keytab:
+            raise LabError(f"exporting the keytab of {principal} on {kdc.host.name} gave nothing")
+        with open(path, "a") as f:
+            f.write(hiera.scalar(key, keytab))
 
 
 def admin_token():

@@ -77,7 +77,7 @@ def up():
                     list(pool_.map(apply_checked, group))
             if publishing is None:
                 publishing = background.submit(publish.ensure_published, publisher)
-                credentials.ensure_submit_keytab(Machine(config.host(config.KDC)))
+                credentials.ensure_submit_keytabs(Machine(config.host(config.KDC)))
         pool.wait_pool_ready(all_machines[0])
         hub.wait_ready()
         publishing.result()
