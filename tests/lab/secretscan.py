@@ -2,7 +2,7 @@
 
 `Sampler` runs `guest/secret_sampler.py` on a host from before the secret
 exists until after its use, sampling every process's command line and
-environment about 20 times a second; `files_holding` and `journal_holds`
+environment about 90 times a second; `files_holding` and `journal_holds`
 look in files and in journald.
 """
 

@@ -9,7 +9,6 @@ spawner test in the lab runs in it too.
 """
 
 import json
-import statistics
 import time
 
 import pytest
@@ -149,25 +148,3 @@ def test_a_missing_image_holds_the_job_with_a_clear_reason_on_the_spawn_page(lab
     finally:
         if hub.server("alice", "noimage") is not None:
             hub.stop("alice", "noimage")
-
-
-# -- figures --------------------------------------------------------------------------------
-
-
-def test_figures_extra_start_time_of_the_container(lab, image_server):
-    """The same job with and without the image, alternately, 10 each (a figure,
-    not a target: these machines are noisy)."""
-    hub = image_server
-    times = {"jupyter-2026.11": [], "lab-no-image": []}
-    for _ in range(10):
-        for env in times:
-            servers = []
-            try:
-                times[env].append(spawn(hub, servers, "bob", "timing", {**SERVER, "environment": env}))
-            finally:
-                hub.stop("bob", "timing")
-    with_image, without = (statistics.median(times[e]) for e in times)
-    rounded = {env: [round(t, 2) for t in ts] for env, ts in times.items()}
-    print(f"\nspawn POST -> ready, p50 of 10: in the image {with_image:.2f} s, on the worker {without:.2f} s, "
-          f"extra {with_image - without:+.2f} s; all: {json.dumps(rounded)}")
-    assert all(len(ts) == 10 for ts in times.values())

@@ -140,7 +140,7 @@ def test_no_token_in_job_ad_command_lines_or_logs(lab, hub, servers):
     What "nowhere" means, where:
     - command lines: in no process's, on the hub or either worker, at any sample
       (`secretscan.Sampler` reads every process's /proc/PID/cmdline and
-      /proc/PID/environ about 20 times a second);
+      /proc/PID/environ about 90 times a second);
     - environments: in none on the hub. On the job's worker only in alice's
       processes below the job's launcher (`unchained-singleuser --files-dir ...`):
       the server, its kernels and terminals, which use it to reach the hub. It

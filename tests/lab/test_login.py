@@ -71,7 +71,7 @@ def test_a_user_the_hub_may_not_act_for_cannot_log_in(lab):
 def test_the_password_is_in_no_log_or_command_line(lab):
     """alice's password, looked for while she logs in and after: in no process's
     command line or environment on the hub or the KDC at any sample
-    (`secretscan.Sampler`, about 20 times a second from before the login
+    (`secretscan.Sampler`, about 90 times a second from before the login
     until it is done: JupyterHub checks it through PAM in its own process and
     gives it to `kinit` on standard input), in no file under
     `secretscan.PLACES` and in neither host's journal."""

@@ -4,7 +4,7 @@ line gives in all that was seen.
 
 Run by `secretscan.Sampler` as `python3 -c SOURCE` (the host's own Python,
 standard library only). It prints `sampling` once its first sample is taken,
-samples about 50 times a second, and keeps each distinct command line and
+samples about 90 times a second, and keeps each distinct command line and
 environment of each process (pid and start time) with its owner and parent.
 The secret comes last, on standard input, as JSON `{"secret": "..."}`, so it
 is in no command line (the sampler's own included) and in nothing sampled
