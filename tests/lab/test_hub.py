@@ -213,6 +213,33 @@ def test_no_token_in_job_ad_command_lines_or_logs(lab, hub, servers):
         assert not journal_holds(lab, host, token), f"token in the journal of {host}"
 
 
+def test_a_shell_start_up_that_prints_too_much_fails_the_spawn_and_says_why(lab, hub, servers):
+    """alice's ~/.bashrc on the workers prints 1 MB, in the job's side of every
+    condor_ssh_to_job session: the hub reads 64 KiB of it (tunnel.MAX_NOISE),
+    the spawn fails saying what to change, and no job is left."""
+    saved = "/home/alice/.bashrc.unchained-test"
+    before = set(jobs_of(lab, "alice"))
+    noisy = "head -c 1000000 /dev/zero | tr '\\0' x; echo\n"
+    for host in ("ex1", "ex2"):
+        lab.exec(host, "cp", "-p", "/home/alice/.bashrc", saved)
+        lab.exec(host, "sh", "-c", f"cat - {saved} > /home/alice/.bashrc", input=noisy)
+    try:
+        servers.append(("alice", "noisy"))
+        status, body = hub.start("alice", "noisy", SMALL)
+        assert status == 202, (status, body)
+        events = hub.progress("alice", "noisy", timeout=120)
+        text = "\n".join(e.get("message", "") for e in events)
+        print(f"\nspawn with a noisy ~/.bashrc: {events[-1]}")
+        assert events[-1].get("failed"), events
+        assert "the session printed more than 64 KiB that was not an answer of the server's launcher; the hub " \
+               "reads no more. Your shell's start-up files (~/.bashrc, ~/.profile) run in the job: make them " \
+               "print nothing when the shell is not interactive" in text, text
+    finally:
+        for host in ("ex1", "ex2"):
+            lab.exec(host, "mv", saved, "/home/alice/.bashrc")
+    wait_for(lambda: set(jobs_of(lab, "alice")) <= before, 60, "the failed spawn's job to leave the queue")
+
+
 def private_to(lab, host, uid, directory, path):
     """Whether `path` is in `directory` and both are `uid`'s, with no access for group or others."""
     if not path.startswith(directory.rstrip("/") + "/"):
