@@ -16,11 +16,14 @@
 # that cannot reach it, from `proxy_source`, and the hub starts it with
 # Debian's node (`ConfigurableHTTPProxy.command`).
 #
-# The work is done by three private classes, chained install -> config ~>
+# The work is done by private classes, chained install -> config ~>
 # service: `install` (the packages, the proxy, the service account, its sudo
 # rule and the venv, whose changes restart the hub), `config` (the JSON
 # file, the certificate and the systemd unit: any change restarts the hub)
-# and `service`.
+# and `service`; and `schedd`, which has the host's schedd enforce the
+# hub's `resource_limits` and `environments` for the hub's jobs
+# (`htcondor::notebook_limits`): users could otherwise submit or edit such a
+# job by hand, past the hub. Both settings are therefore required.
 #
 # @example An offline site: the proxy from a tarball it made with npm elsewhere
 #   # npm install --prefix /tmp/chp configurable-http-proxy@5.3.0
@@ -197,11 +200,19 @@ class profile::jupyterhub (
   $proxy_home = "${proxy_dir}/${proxy_version}"
   $proxy_command = ['/usr/bin/node', "${proxy_home}/node_modules/configurable-http-proxy/bin/configurable-http-proxy"]
 
+  # The value that marks the hub's jobs, written into its configuration even
+  # where the site leaves it to the default, so that the hub and its schedd
+  # (`schedd`) agree on it.
+  $hub_id = $config.dig('UnchainedSpawner', 'hub_id').lest || { $facts['networking']['fqdn'] }
+
   contain profile::jupyterhub::install
   contain profile::jupyterhub::config
+  contain profile::jupyterhub::schedd
   contain profile::jupyterhub::service
 
   Class['profile::jupyterhub::install']
   -> Class['profile::jupyterhub::config']
   ~> Class['profile::jupyterhub::service']
+  # The schedd holds the hub's jobs to the limits before the hub offers them.
+  Class['profile::jupyterhub::schedd'] -> Class['profile::jupyterhub::service']
 }

@@ -210,10 +210,10 @@ describe 'site.pp' do
   end
 end
 
-# The hub's install, config and service classes are private: only
+# The hub's install, config, schedd and service classes are private: only
 # profile::jupyterhub declares them. (On a host without the hub role, which
 # would declare them first.)
-%w[install config service].each do |part|
+%w[install config schedd service].each do |part|
   describe "profile::jupyterhub::#{part}", type: :class do
     let(:node) { 'submit.example.test' }
 

@@ -1,0 +1,40 @@
+# @summary The hub's limits, enforced by its schedd too (`htcondor::notebook_limits`).
+#
+# The hub checks what its users ask for against `resource_limits` and
+# `environments` of `UnchainedSpawner` in `profile::jupyterhub::config`; its
+# schedd holds the hub's jobs to the same values, converted the way the hub
+# converts them into a job's requests (`hub/unchained_hub/options.py`):
+# memory in MB, disk in KB, run time in seconds. Users' tickets let them
+# submit or edit such jobs by hand, past the hub.
+#
+# @api private
+class profile::jupyterhub::schedd {
+  assert_private()
+
+  $spawner = $profile::jupyterhub::config.get('UnchainedSpawner', {})
+  $limits = $spawner['resource_limits']
+  $environments = $spawner['environments']
+  if $limits =~ Undef or $environments =~ Undef {
+    fail(@(MSG/L))
+      profile::jupyterhub::config: UnchainedSpawner needs resource_limits and environments: \
+      the hub's schedd enforces the same limits for its jobs (htcondor::notebook_limits)
+      | MSG
+  }
+
+  # The attribute names and the hold subcode are those of the hub's submit
+  # description (hub/unchained_hub/submit.py).
+  class { 'htcondor::notebook_limits':
+    hub_id                => $profile::jupyterhub::hub_id,
+    marker                => 'UnchainedHub',
+    runtime_attribute     => 'UnchainedRuntime',
+    environment_attribute => 'UnchainedEnvironment',
+    environments          => $environments.keys,
+    max_cpus              => floor($limits['cpus']['max']),
+    max_memory_mb         => round($limits['memory_gb']['max'] * 1024),
+    max_disk_kb           => round($limits['disk_gb']['max'] * 1024 * 1024),
+    max_gpus              => floor($limits['gpus']['max']),
+    max_runtime           => round($limits['runtime_hours']['max'] * 3600),
+    runtime_hold_subcode  => 4701,
+  }
+  contain htcondor::notebook_limits
+}
