@@ -77,7 +77,9 @@ def test_job_gone_while_hub_down_is_cleaned_up(lab, hub, servers):
 @pytest.mark.disruptive(12)
 def test_orphaned_job_is_removed(lab, hub):
     """A job of this hub that no server claims (its spawn died with the hub) is removed."""
-    cluster = lab.submit("bob", 'executable = /bin/sleep\narguments = 600\n+UnchainedHub = "hub.lab.test"\nqueue\n')
+    # Marked like the hub's jobs, and within its limits (which its schedd enforces).
+    cluster = lab.submit("bob", 'executable = /bin/sleep\narguments = 600\n+UnchainedHub = "hub.lab.test"\n'
+                                '+UnchainedRuntime = 600\n+UnchainedEnvironment = "lab-venv"\nqueue\n')
     cluster = int(cluster.split(".")[0])
     # orphan_grace is 60 s in the lab.
     wait_for(lambda: cluster not in jobs_of(lab, "bob"), 120, "the orphaned job to be removed", interval=1)
