@@ -62,3 +62,17 @@ def test_down_leaves_nothing_behind_and_up_works_again(lab):
     out = lab.exec("cm", "condor_status", "-startd", "-af", "MyAddress").stdout
     assert out.count("CCBID=") >= 2, out
     wait_for(lambda: "pool: ready" in lab.labctl("status").stdout, 10, "pool ready in status")
+
+
+@pytest.mark.disruptive(1)
+def test_a_service_restarted_on_one_host_is_restarted_there_only(lab):
+    """Each host's units are its own (labkit/cgroups.py): restarting HTCondor
+    on ex1 leaves the hub's and ex2's running as they were."""
+    def started(host):
+        return lab.exec(host, "systemctl", "show", "-p", "ExecMainPID", "-p", "ActiveEnterTimestamp",
+                        "condor").stdout
+    before = {host: started(host) for host in ("hub", "ex2", "ex1")}
+    lab.exec("ex1", "systemctl", "restart", "condor")
+    assert started("hub") == before["hub"] and started("ex2") == before["ex2"]
+    assert started("ex1") != before["ex1"]
+    lab.labctl("up")  # waits until the pool is ready again

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import config, dist, image, jobimage, network, npm
+from . import cgroups, config, dist, image, jobimage, network, npm
 from .config import LabError
 from .run import run, say
 
@@ -96,9 +96,11 @@ class Machine:
         argv += [f"--bind-ro={src}:{dst}" for src, dst in binds]
         argv += self._role_binds()
         env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY="1")
+        cgroup = cgroups.host_cgroup(self.host.name)
         with open(self.console_log, "a") as log:
             proc = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                    stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                    preexec_fn=lambda: cgroups.join(cgroup))
         self.pidfile.write_text(str(proc.pid))
 
     def _role_binds(self):
@@ -182,6 +184,7 @@ class Machine:
                     _kill(pid, signal.SIGKILL)
                     _wait_gone(pid, 10)
         self.pidfile.unlink(missing_ok=True)
+        cgroups.remove(self.host.name)
         if self.is_mounted():
             run(["umount", self.root], step=f"unmounting {self.host.name}")
 
