@@ -21,7 +21,13 @@ from .contract import ATTACH, TOKEN_NAME, is_username, safe
 SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
 QUERY_ATTRIBUTES = ("ClusterId", "Owner", "JobStatus", "RemoteHost", "HoldReason", "HoldReasonCode",
                     "HoldReasonSubCode", "NumJobStarts", "QDate", "EnteredCurrentStatus",
-                    "JobCurrentStartDate", "UnchainedRuntime")
+                    "JobCurrentStartDate", "JobDisconnectedDate", "UnchainedRuntime")
+
+
+# What the hub reads of its query of all its jobs: some 400 bytes a job, but
+# a user sets a held job's HoldReason (condor_hold -reason) to what they like.
+# One user's long reasons must not fail the query for every server.
+QUEUE_LIMIT = 64 * 1024 * 1024
 
 
 class CondorError(RuntimeError):
@@ -63,10 +69,10 @@ class OutputTooLarge(CondorError):
     """A command printed more than the hub reads (`commands.LIMIT`)."""
 
 
-async def run(argv, stdin=None, timeout=60):
+async def run(argv, stdin=None, timeout=60, limit=commands.LIMIT):
     """Run argv, feed it stdin (text), and return its `Result`."""
     try:
-        code, out, err = await commands.run(argv, stdin.encode() if stdin is not None else None, timeout)
+        code, out, err = await commands.run(argv, stdin.encode() if stdin is not None else None, timeout, limit)
     except asyncio.TimeoutError:
         raise CondorError(f"{_program(argv)} timed out after {timeout} s") from None
     except commands.OutputTooLarge as e:
@@ -132,13 +138,20 @@ class UserCondor:
             raise CondorError(f"condor_submit as {self.user}: unexpected answer {out.strip()[:200]!r}")
         return int(match.group(1))
 
-    async def remove(self, cluster):
+    async def remove(self, cluster, force=False):
+        """condor_rm; with `force`, -forcex: out of the queue although its
+        shadow still waits for the job's worker."""
         try:
-            await self._call("condor_rm", f"{int(cluster)}", timeout=30)
+            await self._call("condor_rm", *(["-forcex"] if force else []), f"{int(cluster)}", timeout=30)
         except CondorError as e:
             # Already gone is what we wanted.
             if "not found" not in str(e) and "Couldn't find" not in str(e):
                 raise
+
+    async def vacate(self, cluster):
+        """condor_vacate_job: HTCondor stops the job, copies its files back and
+        leaves it idle in the queue."""
+        await self._call("condor_vacate_job", f"{int(cluster)}", timeout=30)
 
     async def ssh_to_job(self, cluster, *command, stdin=None, timeout=30):
         return await self._call("condor_ssh_to_job", f"{int(cluster)}.0", *command,
@@ -158,7 +171,7 @@ async def query_jobs(hub_id, *, bin_dir="/usr/bin", runner=run, timeout=30):
     """Every job of this hub in the schedd's queue: {cluster: ad}."""
     result = await runner(
         [f"{bin_dir}/condor_q", "-all", "-constraint", f'UnchainedHub == "{hub_id}"',
-         "-attributes", ",".join(QUERY_ATTRIBUTES), "-json"], timeout=timeout)
+         "-attributes", ",".join(QUERY_ATTRIBUTES), "-json"], timeout=timeout, limit=QUEUE_LIMIT)
     if result.returncode != 0:
         raise CondorError(f"condor_q failed: {_last_line(result.stderr) or result.returncode}")
     ads = json.loads(result.stdout) if result.stdout.strip() else []

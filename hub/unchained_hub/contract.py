@@ -57,6 +57,21 @@ NOT_SENT = frozenset({"HOME", "USER", "SHELL", "PATH", "LANG"})
 SAFE = re.compile(r"[A-Za-z0-9_./:@+=,-]+")
 # A local user name the hub acts for; the same rule as puppet's Profile::Username.
 USERNAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# A named server's name, which names its files' directory (`files_dir-NAME`).
+# JupyterHub 6 allows less (lower case, digits, '-'); older ones allowed more.
+SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def server_files_dir(files_dir, name):
+    """A server's files in the home: `files_dir` for the default server,
+    `files_dir-NAME` for server NAME, so that no two servers copy the same
+    files back over each other. ValueError, for the user, if NAME cannot be."""
+    if not name:
+        return files_dir
+    if not SERVER_NAME.fullmatch(name):
+        raise ValueError(f"A server name here is letters, digits, '-' and '_' (at most 64, starting with a "
+                         f"letter or digit); {name!r} is not. Choose another name.")
+    return f"{files_dir}-{name}"
 # An Lmod module name, `name` or `name/version`.
 LMOD_MODULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9][A-Za-z0-9._+-]*)?")
 

@@ -9,12 +9,13 @@ only decides.
 
 import time
 from dataclasses import dataclass
+from typing import Optional
 
 from .submit import RUNTIME_ATTRIBUTE, RUNTIME_HOLD_SUBCODE
 
 JOB_STATUS = {1: "idle", 2: "running", 3: "removed", 4: "completed", 5: "held",
               6: "transferring output", 7: "suspended"}
-IDLE, RUNNING, HELD, REMOVED, COMPLETED = 1, 2, 5, 3, 4
+IDLE, RUNNING, HELD, REMOVED, COMPLETED, TRANSFERRING, SUSPENDED = 1, 2, 5, 3, 4, 6, 7
 
 # Verdict states.
 WAITING = "waiting"            # not running yet, or not any more: wait for the next answer
@@ -51,6 +52,16 @@ def same_run(ad, started):
     return not started or start_date(ad) in (0, started)
 
 
+def disconnected_for(ad, now=None):
+    """Seconds the job's shadow has been cut off from its starter (0 if it is not):
+    HTCondor on the worker died or cannot be reached, although the job may
+    still run there, and its files can no longer come back."""
+    since = ad.get("JobDisconnectedDate")
+    if not since or ad.get("JobStatus") != RUNNING:
+        return 0
+    return (time.time() if now is None else now) - since
+
+
 def runtime_over(ad, now=None):
     """Whether a running job has used up the run time its user chose."""
     started, runtime = ad.get("JobCurrentStartDate"), ad.get(RUNTIME_ATTRIBUTE)
@@ -83,6 +94,9 @@ def while_serving(ad, cluster, *, started, files_dir, now=None):
             return Verdict(RUNTIME_OVER, f"{server} reached the run time you chose ({hours:g} h) and was "
                                          f"stopped; your files were copied back to ~/{files_dir}.")
         return Verdict(STARTED)
+    if status == SUSPENDED:
+        # HTCondor resumes it where it was: the server with it.
+        return Verdict(STARTED)
     if status == HELD:
         if ad.get("HoldReasonSubCode") == RUNTIME_HOLD_SUBCODE:
             return Verdict(ENDED, f"{server} reached the run time you chose and was stopped by HTCondor.")
@@ -92,7 +106,69 @@ def while_serving(ad, cluster, *, started, files_dir, now=None):
         # elsewhere: either way evicted, and the server went with that run.
         return Verdict(ENDED, f"{server} was evicted from its machine; your files were copied back "
                               f"to ~/{files_dir}.")
+    if status == TRANSFERRING:
+        return Verdict(ENDED, f"{server} ended; HTCondor is copying your files back to ~/{files_dir}.")
     return Verdict(ENDED, f"{server} is {JOB_STATUS.get(status, status)}.")
+
+
+# Steps of taking a job out of the queue (`retire_step`).
+DONE = "done"                  # it has left the queue
+WAIT = "wait"                  # its files are on their way, or its server ends by itself
+VACATE = "vacate"              # condor_vacate_job: HTCondor stops it and copies its files back
+REMOVE = "remove"              # condor_rm: nothing of it is left to lose (or nothing can be saved)
+FORCE_REMOVE = "force remove"  # condor_rm -forcex: removed, but its shadow waits for a lost worker
+
+
+@dataclass
+class Retirement:
+    """A job the hub is taking out of the queue, and how far it has got."""
+    owner: str
+    since: float                       # monotonic time the hub began
+    grace: float = 0.0                 # seconds its server, asked to stop, may take to end by itself
+    lost: bool = False                 # its worker is gone: its files cannot come back
+    vacated_at: Optional[float] = None
+    removed_at: Optional[float] = None
+    retry_at: float = 0.0              # a step that failed is not tried again before this
+
+
+def retire_step(ad, retirement, now, *, force_after, stuck_after, retry_after=30.0):
+    """The next step in taking a job (its queue ad; None: gone) out of the
+    queue without losing its files.
+
+    A job whose shadow is attached (`RemoteHost` set, or transferring output)
+    is never removed: removal would race the copy of its files. It is given
+    `grace` to end by itself, then vacated, which copies its files back
+    (`when_to_transfer_output = ON_EXIT_OR_EVICT`) and leaves it idle, to be
+    removed. Only a job whose worker is lost is removed at once, and forced
+    out of the queue `force_after` seconds later: its shadow would otherwise
+    wait for the worker as long as the job's lease lasts. A step that does not
+    take effect is retried after `retry_after`; one stuck for `stuck_after`
+    moves on (a graceful condor_rm copies the files too, should the shadow
+    ever get to it).
+    """
+    if ad is None:
+        return DONE
+    r = retirement
+    status = ad.get("JobStatus")
+    if status == REMOVED:
+        limit = force_after if r.lost else stuck_after
+        return FORCE_REMOVE if now - (r.removed_at or now) >= limit else WAIT
+    if r.removed_at is not None and now - r.removed_at < retry_after:
+        return WAIT
+    if r.lost:
+        return REMOVE
+    if ad.get("RemoteHost") or status == TRANSFERRING:
+        if r.vacated_at is None:
+            return VACATE if status in (RUNNING, SUSPENDED) and now - r.since >= r.grace else WAIT
+        return REMOVE if now - r.vacated_at >= stuck_after else WAIT
+    return REMOVE
+
+
+def worker_lost_message(cluster, host, after, *, files_dir):
+    """What the user is told when the worker of their running server stopped answering."""
+    return (f"The machine running your server (job {cluster}.0), {host}, stopped answering for {after:g} s, "
+            f"so your server was stopped. Changes made in ~/{files_dir} while it ran could not be copied "
+            "back from that machine. Start a new server to go on; HTCondor runs it on a machine that answers.")
 
 
 def gone_message(cluster, history, *, log_dir, while_starting=True):

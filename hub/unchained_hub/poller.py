@@ -8,6 +8,11 @@ every `fast_interval` instead; the rest of the time every `interval`.
 
 A failed query changes nothing: the last known status stands, and no server
 is declared gone because the schedd was briefly unreachable.
+
+The poller also takes jobs out of the queue (`retire`), step by step as its
+answers show them (`jobstate.retire_step`), so that no stop path loses a
+job's files: those of stopped servers, and those no server owns (orphans,
+left by a spawn the hub did not live to finish).
 """
 
 import asyncio
@@ -15,7 +20,10 @@ import contextlib
 import random
 import time
 
-from . import condor
+from . import condor, jobstate
+
+# Seconds before a failed step of retiring a job is tried again.
+RETRY_AFTER = 30.0
 
 
 class JobPoller:
@@ -29,7 +37,8 @@ class JobPoller:
         return cls._instances[hub_id]
 
     def __init__(self, hub_id, *, log, interval=30.0, fast_interval=0.5, jitter=0.1,
-                 bin_dir="/usr/bin", runner=condor.run, orphan_grace=120.0, remove_orphan=None):
+                 bin_dir="/usr/bin", runner=condor.run, orphan_grace=120.0, user_condor=None,
+                 force_remove_after=15.0, stuck_after=600.0, retire_interval=2.0, lost_after=60.0):
         self.hub_id = hub_id
         self.log = log
         self.interval = interval
@@ -38,12 +47,18 @@ class JobPoller:
         self.bin_dir = bin_dir
         self.runner = runner
         self.orphan_grace = orphan_grace
-        self.remove_orphan = remove_orphan
+        self.user_condor = user_condor  # owner -> condor.UserCondor, to retire jobs
+        self.force_remove_after = force_remove_after
+        self.stuck_after = stuck_after
+        self.lost_after = lost_after
+        self.retire_interval = retire_interval
         self.jobs = {}            # cluster -> ad, from the last successful query
         self.queries = 0          # queries started
         self.answered_serial = 0  # number of the query that produced self.jobs
         self._claimed = set()     # clusters some spawner owns
         self._first_seen = {}     # unclaimed cluster -> monotonic time first seen
+        self._retiring = {}       # cluster -> (jobstate.Retirement, future set once it is gone)
+        self._lost_workers = {}   # host -> (epoch when taken for lost, monotonic time to forget it)
         self._eager = 0
         self._changed = asyncio.Event()
         self._wake = asyncio.Event()
@@ -68,6 +83,38 @@ class JobPoller:
 
     def release(self, cluster):
         self._claimed.discard(cluster)
+
+    def retire(self, cluster, owner, *, grace=0.0, lost=False):
+        """Take the job out of the queue without losing its files (see
+        `jobstate.retire_step`); a future that is done once it has left."""
+        if cluster in self._retiring:
+            retirement, gone = self._retiring[cluster]
+            retirement.lost = retirement.lost or lost
+            return gone
+        self._claimed.discard(cluster)
+        gone = asyncio.get_running_loop().create_future()
+        self._retiring[cluster] = (jobstate.Retirement(owner, since=time.monotonic(), grace=grace, lost=lost), gone)
+        self._ensure_running()
+        self._wake.set()
+        return gone
+
+    async def wait_retired(self, gone, timeout):
+        """Wait (polling fast) until a retired job has left the queue; whether it has."""
+        deadline = time.monotonic() + timeout
+        while not gone.done() and time.monotonic() < deadline:
+            await self.next_update(timeout=min(5.0, max(0.0, deadline - time.monotonic())))
+        return gone.done()
+
+    def worker_lost(self, host, seconds):
+        """Remember for `seconds` that `host` was taken for lost (see `lost_workers`)."""
+        self._lost_workers[host] = (time.time(), time.monotonic() + seconds)
+
+    def lost_workers(self):
+        """{host: when it was taken for lost (epoch)}, for the workers lost a short while ago:
+        new jobs keep off them until the collector hears from them again."""
+        now = time.monotonic()
+        self._lost_workers = {host: v for host, v in self._lost_workers.items() if v[1] > now}
+        return {host: since for host, (since, _) in self._lost_workers.items()}
 
     def status(self, cluster):
         """The job's last known ad, or None if the last query did not list it."""
@@ -108,6 +155,8 @@ class JobPoller:
         while True:
             await self._query()
             delay = self.fast_interval if self._eager else self.interval
+            if self._retiring:
+                delay = min(delay, self.retire_interval)
             delay *= 1 + random.uniform(-self.jitter, self.jitter)
             self._wake.clear()
             if not self._eager:
@@ -128,25 +177,54 @@ class JobPoller:
         self.answered_serial = serial
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
-        await self._reap_orphans()
+        await self._retire_jobs()
+        self._reap_orphans()
 
-    async def _reap_orphans(self):
-        """Remove this hub's jobs that no spawner has claimed for a while:
+    async def _retire_jobs(self):
+        now = time.monotonic()
+        for cluster, (r, gone) in list(self._retiring.items()):
+            ad = self.jobs.get(cluster)
+            if ad is not None and ad.get("JobStatus") == jobstate.REMOVED and r.removed_at is None:
+                r.removed_at = now
+            if ad is not None and jobstate.disconnected_for(ad) > self.lost_after:
+                r.lost = True  # HTCondor itself has lost the worker: nothing of the job can come back
+            step = jobstate.retire_step(ad, r, now, force_after=self.force_remove_after,
+                                        stuck_after=self.stuck_after)
+            if step == jobstate.DONE:
+                del self._retiring[cluster]
+                gone.set_result(True)
+                continue
+            if step == jobstate.WAIT or self.user_condor is None or now < r.retry_at:
+                continue
+            self.log.info("job %s of %s: %s", cluster, r.owner, step)
+            try:
+                user = self.user_condor(r.owner)
+                if step == jobstate.VACATE:
+                    await user.vacate(cluster)
+                    r.vacated_at = now
+                elif step == jobstate.REMOVE:
+                    await user.remove(cluster)
+                    r.removed_at = now
+                else:
+                    await user.remove(cluster, force=True)
+            except (condor.CondorError, OSError) as e:
+                self.log.error("could not %s job %s of %s (trying again in %d s): %s",
+                               step, cluster, r.owner, RETRY_AFTER, e)
+                r.retry_at = now + RETRY_AFTER
+
+    def _reap_orphans(self):
+        """Retire this hub's jobs that no spawner has claimed for a while:
         left by a spawn the hub did not live to finish."""
         now = time.monotonic()
         for cluster in list(self._first_seen):
             if cluster not in self.jobs or cluster in self._claimed:
                 del self._first_seen[cluster]
         for cluster, ad in self.jobs.items():
-            if cluster in self._claimed:
+            if cluster in self._claimed or cluster in self._retiring:
                 continue
             first = self._first_seen.setdefault(cluster, now)
-            if now - max(first, self._started) < self.orphan_grace or self.remove_orphan is None:
+            if now - max(first, self._started) < self.orphan_grace or self.user_condor is None:
                 continue
-            self.log.warning("job %s of %s belongs to no server of this hub; removing it",
-                             cluster, ad.get("Owner"))
-            try:
-                await self.remove_orphan(ad.get("Owner", ""), cluster)
-            except (condor.CondorError, OSError) as e:
-                self.log.error("could not remove orphaned job %s: %s", cluster, e)
+            self.log.warning("job %s of %s belongs to no server of this hub; stopping it", cluster, ad.get("Owner"))
+            self.retire(cluster, ad.get("Owner", ""))
             self._first_seen.pop(cluster, None)

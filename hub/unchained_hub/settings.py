@@ -130,6 +130,28 @@ class UnchainedSettings(Configurable):
         HTCondor brings its files back, before removing it.""",
     ).tag(config=True)
 
+    stop_timeout = Float(
+        600.0,
+        help="""Seconds a stop waits for the job to leave the queue, its files copied back
+        (however long a large copy takes, up to this); after it the hub goes on taking the
+        job out in the background.""",
+    ).tag(config=True)
+
+    worker_lost_after = Float(
+        60.0,
+        help="""Seconds a running server's tunnel may stay lost, while the schedd still
+        says the job runs, before the hub takes its worker for lost: it stops the server,
+        tells the user, and removes the job.""",
+    ).tag(config=True)
+
+    lost_worker_avoided_for = Float(
+        900.0,
+        help="""Seconds at most that new jobs of this hub keep off a worker taken for
+        lost, unless the collector hears from it again before. The collector keeps a
+        dead worker's slots for CLASSAD_LIFETIME (900 s by default) and the negotiator
+        would match jobs to them all along.""",
+    ).tag(config=True)
+
     orphan_grace = Float(
         120.0,
         help="""Seconds after which a job of this hub that belongs to no server (left by a

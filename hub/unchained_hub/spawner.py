@@ -16,7 +16,7 @@ from jupyterhub.apihandlers import default_handlers
 from tornado import web
 from traitlets import Integer, Unicode
 
-from . import condor, contract, jobstate, submit, tunnel
+from . import condor, contract, jobstate, submit, tickets, tunnel
 from .poller import JobPoller
 from .settings import UnchainedSettings
 
@@ -38,6 +38,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         super().__init__(**kwargs)
         # The shared poller also removes orphaned jobs: it runs from the first spawner on.
         self.poller.start()
+        tickets.watch(self.poller, self.authenticator)
         self._tunnel = None
         self._events = []
         self._new_event = asyncio.Event()
@@ -50,14 +51,19 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         return JobPoller.for_hub(
             self.hub_id, log=self.log, interval=self.status_interval,
             fast_interval=self.status_fast_interval, jitter=self.poll_jitter,
-            bin_dir=self.condor_bin_dir, orphan_grace=self.orphan_grace,
-            remove_orphan=self._remove_orphan)
+            bin_dir=self.condor_bin_dir, orphan_grace=self.orphan_grace, user_condor=self._condor,
+            lost_after=self.worker_lost_after)
 
     def _condor(self, user=None):
         return condor.UserCondor(user or self.user.name, bin_dir=self.condor_bin_dir, sudo=self.sudo)
 
-    async def _remove_orphan(self, owner, cluster):
-        await self._condor(owner).remove(cluster)
+    @property
+    def server_files_dir(self):
+        """This server's files in the home (`contract.server_files_dir`)."""
+        try:
+            return contract.server_files_dir(self.files_dir, self.name)
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
 
     # -- state --------------------------------------------------------------
 
@@ -65,6 +71,9 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         state = super().get_state()
         if self.cluster:
             state.update(cluster=self.cluster, job_started=self.job_started, environment_id=self.environment_id)
+        if self._last_end:
+            # JupyterHub makes a new spawner for the next start: the message goes with the state.
+            state["last_end"] = self._last_end
         return state
 
     def load_state(self, state):
@@ -73,6 +82,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         self.job_started = int(state.get("job_started", 0))
         env_id = state.get("environment_id", "")
         self.environment_id = env_id if env_id in self._choices.environments else ""
+        self._last_end = state.get("last_end", "")
 
     def clear_state(self):
         super().clear_state()
@@ -111,12 +121,13 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             self._last_end = ""
         user_condor = self._condor()
         self._emit(5, "Preparing your files and HTCondor credentials")
-        description = submit.build(request, hub_id=self.hub_id, home=home, files_dir=self.files_dir,
-                                   log_dir=self.job_log_dir)
+        files_dir = self.server_files_dir
+        description = submit.build(request, hub_id=self.hub_id, home=home, files_dir=files_dir,
+                                   log_dir=self.job_log_dir, lost_workers=self.poller.lost_workers())
         poller = self.poller
         try:
             await asyncio.gather(
-                user_condor.prepare(os.path.join(home, self.files_dir), os.path.join(home, self.job_log_dir)),
+                user_condor.prepare(os.path.join(home, files_dir), os.path.join(home, self.job_log_dir)),
                 user_condor.fetch_token())
             self.environment_id = request.environment.id
             self.cluster = await user_condor.submit(description)
@@ -231,12 +242,17 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             await self.poller.next_update(timeout=5)
             return jobstate.same_run(self.poller.status(self.cluster), self.job_started)
 
+        def worker_lost():
+            # poll() ends the server; JupyterHub learns it from poll_and_notify.
+            asyncio.ensure_future(self.poll_and_notify())
+
         return tunnel.Tunnel(
             self._condor(), self.cluster, launcher=self._choices.environments[self.environment_id].launcher,
             endpoint=tunnel.endpoint(self.tunnel_dir, self.user.name, self.cluster), uid=user.pw_uid, settings=settings,
             hub_api=f"{api.hostname}:{api.port or 80}", log=self.log, job_running=job_running,
             probe_path=f"{self._base_url()}api", python=self.tunnel_python, connect_timeout=self.connect_timeout,
-            ready_timeout=self.http_timeout, probe_interval=self.tunnel_probe_interval)
+            ready_timeout=self.http_timeout, probe_interval=self.tunnel_probe_interval,
+            lost_after=self.worker_lost_after, on_lost=worker_lost)
 
     def _base_url(self):
         return self.server.base_url if self.server else "/"
@@ -273,14 +289,28 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             return await self._server_ended(await self._gone_message(while_starting=False))
         if ad.get("JobStatus") == jobstate.RUNNING and not self.job_started:
             self.job_started = jobstate.start_date(ad)
-        verdict = jobstate.while_serving(ad, self.cluster, started=self.job_started, files_dir=self.files_dir)
+        verdict = jobstate.while_serving(ad, self.cluster, started=self.job_started,
+                                         files_dir=self.server_files_dir)
         if verdict.state == jobstate.RUNTIME_OVER:
-            await self._stop_gracefully()
+            await self._stop_job(ask=True, wait=True)
             await self._server_ended(verdict.message)
             return 0
         if verdict.state == jobstate.ENDED:
             return await self._server_ended(verdict.message)
-        if self._tunnel is None and self.environment_id:
+        if (self._tunnel is not None and self._tunnel.lost) or \
+                jobstate.disconnected_for(ad) > self.worker_lost_after:
+            host = jobstate.host(ad)
+            message = jobstate.worker_lost_message(self.cluster, host, self.worker_lost_after,
+                                                   files_dir=self.server_files_dir)
+            self.poller.retire(self.cluster, self.user.name, lost=True)
+            # The pool would match new jobs to its slots again and again until
+            # the collector forgets them: the hub's jobs keep off it meanwhile.
+            self.poller.worker_lost(host, self.lost_worker_avoided_for)
+            return await self._server_ended(message)
+        if (self._tunnel is None or not self._tunnel.kept) and ad.get("JobStatus") == jobstate.RUNNING \
+                and self.environment_id:
+            # The hub has restarted, or the job was suspended and runs again.
+            await self._close_tunnel()
             self._tunnel = self._make_tunnel(settings=None)
             try:
                 await self._tunnel.open()
@@ -301,33 +331,41 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
     async def stop(self, now=False):
         if self.cluster:
             ad = self.poller.status(self.cluster)
-            if not now and ad is not None and ad.get("JobStatus") == jobstate.RUNNING:
-                await self._stop_gracefully()
-            await self._discard_job()
+            running = ad is not None and ad.get("JobStatus") == jobstate.RUNNING
+            await self._stop_job(ask=running and not now, wait=not now)
         await self._close_tunnel()
         self.clear_state()
 
-    async def _stop_gracefully(self):
-        """Ask the server to stop, so that the job ends and its files come back:
-        through its tunnel, or else through a session of its own."""
-        asked = self._tunnel is not None and await self._tunnel.stop_server(timeout=15)
+    async def _stop_job(self, *, ask, wait):
+        """Stop the job so that its files come back: ask its server to stop
+        (so the job ends by itself), then let the poller take it out of the
+        queue (`jobstate.retire_step`), waiting for that if `wait`."""
+        # From now on the server has no job: a poll meanwhile (JupyterHub's, or
+        # the tunnel's on a lost worker) finds it ended, and changes nothing.
+        cluster, self.cluster = self.cluster, 0
+        asked = ask and await self._ask_server_to_stop(cluster)
+        await self._close_tunnel()
+        gone = self.poller.retire(cluster, self.user.name, grace=self.stop_grace if asked else 0.0)
+        if wait and not await self.poller.wait_retired(gone, self.stop_timeout):
+            self.log.warning("%s: job %s has not left the queue %s s after stopping; the hub goes on "
+                             "taking it out", self._log_name, cluster, self.stop_timeout)
+
+    async def _ask_server_to_stop(self, cluster):
+        """Ask the server of job `cluster` to stop, through its tunnel or else
+        a session of its own; whether it said it would."""
+        if self._tunnel is not None and await self._tunnel.stop_server(timeout=15):
+            return True
         await self._close_tunnel()
         env = self._choices.environments.get(self.environment_id)
-        if not asked and env is None:
-            return
+        if env is None:
+            return False
         try:
-            if not asked:
-                await self._condor().ssh_to_job(self.cluster, env.launcher, contract.STOP, timeout=15)
+            await self._condor().ssh_to_job(cluster, env.launcher, contract.STOP, timeout=15)
+            return True
         except condor.CondorError as e:
-            self.log.warning("%s: could not ask job %s to stop (%s); removing it", self._log_name, self.cluster, e)
-            return
-        deadline = time.monotonic() + self.stop_grace
-        while time.monotonic() < deadline:
-            await self.poller.next_update(timeout=5)
-            if self.poller.status(self.cluster) is None:
-                return
-        self.log.warning("%s: job %s did not end within %s s of stopping; removing it",
-                         self._log_name, self.cluster, self.stop_grace)
+            self.log.warning("%s: could not ask job %s to stop (%s); HTCondor will stop it and copy its files back",
+                             self._log_name, cluster, e)
+            return False
 
     async def _close_tunnel(self):
         if self._tunnel:
@@ -335,14 +373,10 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             self._tunnel = None
 
     async def _discard_job(self):
+        """Take the job of a server that has ended or never came up out of the queue."""
         await self._close_tunnel()
         if self.cluster:
-            try:
-                await self._condor().remove(self.cluster)
-            except condor.CondorError as e:
-                self.log.error("%s: could not remove job %s: %s", self._log_name, self.cluster, e)
-            self.poller.release(self.cluster)
-            self.cluster = 0
+            await self._stop_job(ask=False, wait=True)
 
 
 class _JobRestarted(Exception):

@@ -8,7 +8,11 @@ is not here either: it reaches the job through the tunnel (see
 `singleuser.py`), never the ClassAd.
 """
 
+import re
+
 from .contract import safe
+
+HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
 
 # The job attribute that marks a job as this hub's.
 HUB_ATTRIBUTE = "UnchainedHub"
@@ -22,7 +26,7 @@ FAILED_STARTS_BEFORE_HOLD = 3
 IMAGE_HOLD_SUBCODE = 4702
 
 
-def build(request, *, hub_id, home, files_dir, log_dir):
+def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None):
     """The submit description (text for `condor_submit`'s standard input).
 
     `files_dir` and `log_dir` are relative to `home`, the job's initial
@@ -31,7 +35,9 @@ def build(request, *, hub_id, home, files_dir, log_dir):
     the environment's launcher (our `unchained-singleuser`), which runs its
     command (`jupyterhub-singleuser`) once the hub has sent its settings, in
     the environment of its Lmod module if it names one, inside its job image
-    (a path on the workers) if it names one.
+    (a path on the workers) if it names one. It keeps off each worker of
+    `lost_workers` ({host: when it was taken for lost, in seconds since the
+    epoch}) until the collector has heard from that worker again.
     """
     env = request.environment
     launcher_options = [f"--preload={module}" for module in env.preload]
@@ -68,6 +74,13 @@ def build(request, *, hub_id, home, files_dir, log_dir):
     ]
     if request.gpus:
         lines.append(f"request_gpus = {int(request.gpus)}")
+    if lost_workers:
+        # The collector keeps a dead worker's slots for a while (CLASSAD_LIFETIME),
+        # and the negotiator would match the job to them over and over.
+        # condor_submit adds its own requirements (memory, disk, ...) to these.
+        lines.append("requirements = " + " && ".join(
+            f'((TARGET.Machine =!= "{host_name(host)}") || (TARGET.LastHeardFrom > {int(since)}))'
+            for host, since in sorted(lost_workers.items())))
     lines += _hold_policy(request, container=bool(env.container_image))
     lines += [
         f'+{HUB_ATTRIBUTE} = "{safe(hub_id, "hub id")}"',
@@ -76,6 +89,13 @@ def build(request, *, hub_id, home, files_dir, log_dir):
         "queue",
     ]
     return "\n".join(lines) + "\n"
+
+
+def host_name(host):
+    """A worker's name as HTCondor reported it, checked before it goes into a requirement."""
+    if not HOST_NAME.fullmatch(host):
+        raise ValueError(f"worker name {host!r} is not a host name")
+    return host
 
 
 def _hold_policy(request, container):

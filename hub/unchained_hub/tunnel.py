@@ -140,12 +140,15 @@ class Tunnel:
     (dict) go to the server once, with the first session; `hub_api` is the
     hub API's `host:port` as the hub itself reaches it; `await job_running()`
     says whether the job is still worth reconnecting to; `probe_path` is an
-    HTTP path of the server that answers without authentication.
+    HTTP path of the server that answers without authentication. A tunnel
+    that cannot be re-established for `lost_after` seconds while the job
+    runs is `lost` (its worker stopped answering): it gives up and calls
+    `on_lost()`.
     """
 
     def __init__(self, condor, cluster, *, launcher, endpoint, uid, settings, hub_api, log, job_running,
                  probe_path, python, connect_timeout=30.0, ready_timeout=120.0, probe_interval=1.0,
-                 probe_timeout=1.0, probe_failures=3, slot_hold=5.0):
+                 probe_timeout=1.0, probe_failures=3, slot_hold=5.0, lost_after=60.0, on_lost=None):
         self.condor = condor
         self.cluster = cluster
         self.launcher = launcher
@@ -163,6 +166,9 @@ class Tunnel:
         self.probe_timeout = probe_timeout
         self.probe_failures = probe_failures
         self.slot_hold = slot_hold
+        self.lost_after = lost_after
+        self.on_lost = on_lost
+        self.lost = False
         self._proc = None
         self._answers = None
         self._task = None
@@ -183,6 +189,11 @@ class Tunnel:
         is this tunnel's. Raises TunnelError."""
         await self._connect()
         self._task = asyncio.ensure_future(self._supervise())
+
+    @property
+    def kept(self):
+        """Whether the tunnel is open or being re-established."""
+        return self._task is not None and not self._task.done()
 
     async def close(self):
         self._stopping = True
@@ -306,21 +317,31 @@ class Tunnel:
         """Open a new session while the job runs, backing off between
         failures; whether one is open."""
         failures = 0
+        lost_since = time.monotonic()
         while not self._stopping:
             if not await self.job_running():
                 self.log.info("tunnel to job %s ended (%s); the job is not running, not reconnecting",
                               self.cluster, reason)
                 return False
-            delay = backoff(failures)
+            left = self.lost_after - (time.monotonic() - lost_since)
+            if left <= 0:
+                self.lost = True
+                self.log.error("tunnel to job %s could not be re-established for %.0f s while the job runs "
+                               "(%s): its worker is lost", self.cluster, self.lost_after, reason)
+                if self.on_lost:
+                    self.on_lost()
+                return False
+            delay = min(backoff(failures), left)
             self.log.warning("tunnel to job %s lost (%s); reconnecting in %.1f s", self.cluster, reason, delay)
             await asyncio.sleep(delay)
             started = time.monotonic()
             try:
-                await self._connect()
-            except TunnelError as e:
+                await asyncio.wait_for(self._connect(), max(0.1, lost_since + self.lost_after - started))
+            except (TunnelError, asyncio.TimeoutError) as e:
+                await self._end_process(wait=False)
                 failures += 1
-                reason = str(e)
-                self.log.error("%s", e)
+                reason = str(e) or "no session in time"
+                self.log.error("tunnel to job %s: %s", self.cluster, reason)
                 continue
             self.log.info("tunnel to job %s re-established in %.2f s", self.cluster, time.monotonic() - started)
             return True

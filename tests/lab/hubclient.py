@@ -1,11 +1,13 @@
 """A small JupyterHub REST API client for the lab tests (standard library only)."""
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
 
 from labkit.tls import client_context
+from labtest import wait_for
 
 
 class Hub:
@@ -120,3 +122,15 @@ def jobs_of(lab, owner):
     """Cluster ids of the owner's jobs in the hub's queue."""
     out = lab.exec("hub", "condor_q", "-all", "-constraint", f'Owner == "{owner}"', "-af", "ClusterId").stdout
     return [int(c) for c in out.split()]
+
+
+def start_in_background(hub, servers, user, name, options):
+    """POST the start (which blocks up to 10 s) in a thread; return its result holder."""
+    servers.append((user, name))
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(answer=hub.start(user, name, options)),
+                              daemon=True)
+    thread.start()
+    wait_for(lambda: (hub.server(user, name) or {}).get("pending") or result, 10, "the spawn to begin",
+             interval=0.05)
+    return result

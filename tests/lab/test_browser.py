@@ -161,7 +161,7 @@ def _progress(driver, messages):
 def alice_lab(lab, browser_factory):
     """alice's browser with JupyterLab open on her server 'e2e', the small
     preset chosen (room for a desktop). A notebook of an earlier run is removed."""
-    lab.exec("hub", "rm", "-f", f"jupyter/{NOTEBOOK}", user="alice")
+    lab.exec("hub", "rm", "-f", f"jupyter-e2e/{NOTEBOOK}", user="alice")
     driver = browser_factory()
     url = lab.labctl("url").stdout.strip()
     hub = Hub(url, lab.labctl("hub-token").stdout.strip())
@@ -316,5 +316,5 @@ def test_stopping_from_the_control_panel_ends_the_job_and_brings_files_home(lab,
     wait(driver).until(EC.element_to_be_clickable((By.ID, "stop-e2e"))).click()
     wait(driver, 120).until(lambda d: hub.server("alice", "e2e") is None)
     wait_for(lambda: cluster not in jobs_of(lab, "alice"), 60, f"job {cluster} to leave the queue")
-    notebook = lab.exec("hub", "cat", f"jupyter/{NOTEBOOK}", user="alice").stdout
+    notebook = lab.exec("hub", "cat", f"jupyter-e2e/{NOTEBOOK}", user="alice").stdout
     assert "socket.gethostname()" in notebook and re.search(r"ex[12]\.lab\.test", notebook), notebook[:500]

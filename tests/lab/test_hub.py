@@ -6,11 +6,10 @@ Each test names the behaviour of the spawner issue it proves.
 
 import json
 import re
-import threading
 import time
 
 import pytest
-from hubclient import SMALL, Hub, job_of, jobs_of, spawn
+from hubclient import SMALL, Hub, job_of, jobs_of, spawn, start_in_background
 from labtest import wait_for
 from secretscan import Sampler, files_holding, journal_holds
 
@@ -278,18 +277,6 @@ def test_batchspawner_report_api_not_installed(hub):
 
 
 # -- 10: progress -----------------------------------------------------------------
-
-def start_in_background(hub, servers, user, name, options):
-    """POST the start (which blocks up to 10 s) in a thread; return its result holder."""
-    servers.append((user, name))
-    result = {}
-    thread = threading.Thread(target=lambda: result.update(answer=hub.start(user, name, options)),
-                              daemon=True)
-    thread.start()
-    wait_for(lambda: (hub.server(user, name) or {}).get("pending") or result, 10, "the spawn to begin",
-             interval=0.05)
-    return result
-
 
 def test_progress_names_job_host_and_steps(lab, hub, servers):
     start_in_background(hub, servers, "alice", "progress", SMALL)

@@ -1,7 +1,6 @@
 """The spawner when things go wrong on the lab: eviction, run time limit, hub
 restart, a job that vanished while the hub was down."""
 
-import time
 
 import pytest
 from hubclient import SMALL, job_of, jobs_of, spawn
@@ -10,14 +9,14 @@ from labtest import wait_for
 
 def test_eviction_brings_files_back_and_reports_stopped(lab, hub, servers):
     """11: a file written in the job is in the home after `condor_vacate_job`."""
-    lab.exec("hub", "rm", "-f", "/home/alice/jupyter/evicted.txt")
+    lab.exec("hub", "rm", "-f", "/home/alice/jupyter-evict/evicted.txt")
     spawn(hub, servers, "alice", "evict")
     cluster = job_of(hub, "alice", "evict")["cluster"]
     status, _ = hub.user_api("alice", "api/contents/evicted.txt", "evict", method="PUT",
                              body={"type": "file", "format": "text", "content": "kept\n"})
     assert status in (200, 201)
     lab.exec("hub", "condor_vacate_job", f"{cluster}.0", user="alice")
-    wait_for(lambda: lab.exec("hub", "cat", "/home/alice/jupyter/evicted.txt", check=False).stdout == "kept\n",
+    wait_for(lambda: lab.exec("hub", "cat", "/home/alice/jupyter-evict/evicted.txt", check=False).stdout == "kept\n",
              60, "the evicted job's file in alice's home")
     wait_for(lambda: hub.server("alice", "evict") is None, 60, "the hub to report the server stopped")
     assert cluster not in jobs_of(lab, "alice")
@@ -26,7 +25,7 @@ def test_eviction_brings_files_back_and_reports_stopped(lab, hub, servers):
 def test_runtime_limit_stops_the_server(lab, hub, servers):
     """2: the run time chosen is enforced: the server is stopped with a clear
     message, and its files come back like at any stop."""
-    lab.exec("hub", "rm", "-f", "/home/alice/jupyter/short.txt")
+    lab.exec("hub", "rm", "-f", "/home/alice/jupyter-short/short.txt")
     spawn(hub, servers, "alice", "short", {**SMALL, "runtime_hours": 0.01})
     cluster = job_of(hub, "alice", "short")["cluster"]
     status, _ = hub.user_api("alice", "api/contents/short.txt", "short", method="PUT",
@@ -36,31 +35,9 @@ def test_runtime_limit_stops_the_server(lab, hub, servers):
     wait_for(lambda: hub.server("alice", "short") is None, 90, "the server to stop at its run time limit",
              interval=1)
     assert cluster not in jobs_of(lab, "alice")
-    assert lab.exec("hub", "cat", "/home/alice/jupyter/short.txt").stdout == "saved\n"
+    assert lab.exec("hub", "cat", "/home/alice/jupyter-short/short.txt").stdout == "saved\n"
     log = lab.exec("hub", "journalctl", "-u", "jupyterhub", "--no-pager", "-q").stdout
     assert f"job {cluster}.0) reached the run time you chose (0.01 h) and was stopped" in log
-
-
-@pytest.mark.disruptive(10)
-def test_hub_restart_keeps_every_server(lab, hub, servers):
-    """8: after a hub restart every running server is re-tunnelled and answers;
-    no job is lost or orphaned."""
-    names = [f"r{i}" for i in range(5)]
-    for name in names:
-        spawn(hub, servers, "alice", name)
-    clusters = {name: job_of(hub, "alice", name)["cluster"] for name in names}
-    t0 = time.monotonic()
-    lab.exec("hub", "systemctl", "restart", "jupyterhub")
-
-    def all_answer():
-        try:
-            return all(hub.user_api("alice", "api/status", name, timeout=2)[0] == 200 for name in names)
-        except OSError:
-            return False
-    wait_for(all_answer, 60, "all five servers to answer after the restart", interval=0.2)
-    print(f"hub restart: all 5 servers answer after {time.monotonic() - t0:.2f} s")
-    assert {name: job_of(hub, "alice", name)["cluster"] for name in names} == clusters
-    assert sorted(jobs_of(lab, "alice")) == sorted(clusters.values())
 
 
 @pytest.mark.disruptive(11)

@@ -15,7 +15,7 @@ class Transcript:
         self.answers = list(answers)
         self.calls = []
 
-    async def __call__(self, argv, stdin=None, timeout=60):
+    async def __call__(self, argv, stdin=None, timeout=60, limit=None):
         self.calls.append((argv, stdin))
         return self.answers.pop(0)
 

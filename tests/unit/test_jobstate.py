@@ -72,9 +72,62 @@ def test_a_server_whose_run_ended_is_told_why(name, message):
     assert serving(ADS[name], started=STARTED_AT) == jobstate.Verdict(ENDED, message)
 
 
-def test_other_states_are_named():
-    assert serving({**RUNNING, "JobStatus": 6}).message == "Your server (job 6.0) is transferring output."
-    assert serving({**RUNNING, "JobStatus": 7}).message == "Your server (job 6.0) is suspended."
+def test_a_suspended_server_is_kept_and_one_copying_its_files_has_ended():
+    assert serving({**RUNNING, "JobStatus": 7}) == jobstate.Verdict(STARTED)
+    assert serving({**RUNNING, "JobStatus": 6}) == jobstate.Verdict(
+        ENDED, "Your server (job 6.0) ended; HTCondor is copying your files back to ~/jupyter.")
+
+
+def test_a_job_cut_off_from_its_starter_counts_from_when_the_schedd_says():
+    assert jobstate.disconnected_for(RUNNING) == 0
+    cut = {**RUNNING, "JobDisconnectedDate": STARTED_AT + 100}
+    assert jobstate.disconnected_for(cut, now=STARTED_AT + 161) == 61
+    # Only while it runs: an idle job's old date means nothing.
+    assert jobstate.disconnected_for({**cut, "JobStatus": 1}, now=STARTED_AT + 161) == 0
+
+
+def test_a_lost_worker_is_named_with_what_was_lost_and_what_to_do():
+    assert jobstate.worker_lost_message(6, "ex1.lab.test", 60.0, files_dir="jupyter-b") == (
+        "The machine running your server (job 6.0), ex1.lab.test, stopped answering for 60 s, so your server "
+        "was stopped. Changes made in ~/jupyter-b while it ran could not be copied back from that machine. "
+        "Start a new server to go on; HTCondor runs it on a machine that answers.")
+
+
+# Retiring a job: (ad, how far the hub got, seconds since it began) -> the next step.
+def retire(ad, *, since=0.0, grace=0.0, lost=False, vacated_at=None, removed_at=None, now=100.0):
+    r = jobstate.Retirement("alice", since=since, grace=grace, lost=lost, vacated_at=vacated_at,
+                            removed_at=removed_at)
+    return jobstate.retire_step(ad, r, now, force_after=15, stuck_after=600)
+
+
+@pytest.mark.parametrize("case, step", [
+    ("a job that left the queue is done", retire(None)),
+    ("a running job asked to stop ends by itself within its grace",
+     retire(RUNNING, since=90, grace=30)),
+    ("past its grace it is vacated, so its files come back", retire(RUNNING, since=0, grace=30)),
+    ("a vacated job is left to copy its files", retire(RUNNING, vacated_at=95)),
+    ("one copying its files is never removed", retire({**RUNNING, "JobStatus": 6})),
+    ("a held job whose shadow still copies its files is not removed", retire(ADS["held"] | {"RemoteHost": "x"})),
+    ("an idle job has nothing to lose", retire(ADS["idle"])),
+    ("a held job without its shadow has nothing to lose", retire(ADS["held"])),
+    ("a vacate that never takes effect moves on", retire(RUNNING, vacated_at=100 - 601)),
+    ("a lost worker's job is removed at once", retire(RUNNING, lost=True)),
+    ("and not again while the removal takes effect", retire(RUNNING, lost=True, removed_at=95)),
+    ("a removed job waits for its shadow", retire({**RUNNING, "JobStatus": 3}, lost=True, removed_at=90)),
+    ("then, if its worker is lost, is forced out", retire({**RUNNING, "JobStatus": 3}, lost=True, removed_at=80)),
+    ("otherwise only when stuck", retire({**RUNNING, "JobStatus": 3}, removed_at=80)),
+])
+def test_retiring_a_job_never_races_the_copy_of_its_files(case, step):
+    expected = {
+        "a job that left the queue is done": jobstate.DONE,
+        "past its grace it is vacated, so its files come back": jobstate.VACATE,
+        "an idle job has nothing to lose": jobstate.REMOVE,
+        "a held job without its shadow has nothing to lose": jobstate.REMOVE,
+        "a vacate that never takes effect moves on": jobstate.REMOVE,
+        "a lost worker's job is removed at once": jobstate.REMOVE,
+        "then, if its worker is lost, is forced out": jobstate.FORCE_REMOVE,
+    }.get(case, jobstate.WAIT)
+    assert step == expected
 
 
 @pytest.mark.parametrize("name, starting, message", [

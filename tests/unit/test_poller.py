@@ -3,7 +3,10 @@
 import asyncio
 import json
 import logging
+import time
 
+from unchained_hub import condor
+from unchained_hub import poller as poller_module
 from unchained_hub.condor import Result
 from unchained_hub.poller import JobPoller
 
@@ -18,7 +21,7 @@ class Schedd:
         self.queries = 0
         self.fail = False
 
-    async def __call__(self, argv, stdin=None, timeout=60):
+    async def __call__(self, argv, stdin=None, timeout=60, limit=None):
         assert argv[0].endswith("condor_q")
         self.queries += 1
         if self.fail:
@@ -72,21 +75,134 @@ def test_failed_query_keeps_last_known_status():
     assert asyncio.run(scenario())["JobStatus"] == 2
 
 
-def test_orphans_removed_after_grace_claimed_jobs_kept():
-    removed = []
+class FakeCondor:
+    """A user's HTCondor commands acting on the Schedd double, as HTCondor would:
+    vacate leaves the job idle (its files copied back), rm of a job with a
+    shadow leaves it removed (X) until the shadow ends, -forcex takes it out."""
 
-    async def remove(owner, cluster):
-        removed.append((owner, cluster))
+    def __init__(self, schedd, calls, shadow_ends=True, fail=0):
+        self.schedd, self.calls, self.shadow_ends, self.fail = schedd, calls, shadow_ends, fail
+
+    def __call__(self, owner):
+        self.owner = owner
+        return self
+
+    def _record(self, what, cluster):
+        self.calls.append((what, self.owner, cluster))
+        if self.fail:
+            self.fail -= 1
+            raise condor.CondorError(f"condor_{what} as {self.owner} failed: Failed to connect to schedd")
+
+    async def vacate(self, cluster):
+        self._record("vacate", cluster)
+        self.schedd.jobs[cluster].update(JobStatus=1, RemoteHost=None)
+
+    async def remove(self, cluster, force=False):
+        self._record("rm -forcex" if force else "rm", cluster)
+        job = self.schedd.jobs[cluster]
+        if force or not job.get("RemoteHost") or self.shadow_ends:
+            del self.schedd.jobs[cluster]
+        else:
+            job["JobStatus"] = 3
+
+
+def running(cluster, owner="alice"):
+    return {"ClusterId": cluster, "JobStatus": 2, "Owner": owner, "RemoteHost": "slot1@ex1"}
+
+
+def test_orphans_are_stopped_gracefully_after_grace_claimed_jobs_kept():
+    calls = []
 
     async def scenario():
         schedd = Schedd()
-        schedd.jobs[1] = {"ClusterId": 1, "JobStatus": 2, "Owner": "alice"}
-        schedd.jobs[2] = {"ClusterId": 2, "JobStatus": 1, "Owner": "bob"}
+        schedd.jobs[1] = running(1)
+        schedd.jobs[2] = running(2, owner="bob")
         poller = JobPoller("hub", log=log, interval=0.05, fast_interval=0.01, jitter=0, runner=schedd,
-                           orphan_grace=0.3, remove_orphan=remove)
+                           orphan_grace=0.3, user_condor=FakeCondor(schedd, calls), retire_interval=0.05)
         poller.claim(1)
         await asyncio.sleep(0.15)
-        assert removed == []
-        await asyncio.sleep(0.4)
-    asyncio.run(scenario())
-    assert removed == [("bob", 2)]
+        assert calls == []
+        await asyncio.sleep(0.6)
+        return schedd.jobs
+    left = asyncio.run(scenario())
+    # Vacated first (its files come back), removed once idle.
+    assert calls == [("vacate", "bob", 2), ("rm", "bob", 2)]
+    assert list(left) == [1]
+
+
+def test_a_stopped_server_gets_its_grace_then_is_vacated_and_removed():
+    calls = []
+
+    async def scenario():
+        schedd = Schedd()
+        schedd.jobs[1] = running(1)
+        poller = JobPoller("hub", log=log, interval=60, fast_interval=0.01, jitter=0, runner=schedd,
+                           user_condor=FakeCondor(schedd, calls), retire_interval=0.01)
+        poller.claim(1)
+        await poller.next_update(timeout=1)
+        gone = poller.retire(1, "alice", grace=0.3)
+        assert not await poller.wait_retired(gone, 0.2)
+        assert calls == []
+        return await poller.wait_retired(gone, 2)
+    assert asyncio.run(scenario())
+    assert calls == [("vacate", "alice", 1), ("rm", "alice", 1)]
+
+
+def test_a_job_on_a_lost_worker_is_removed_then_forced_out():
+    calls = []
+
+    async def scenario():
+        schedd = Schedd()
+        schedd.jobs[1] = running(1)
+        poller = JobPoller("hub", log=log, interval=60, fast_interval=0.01, jitter=0, runner=schedd,
+                           user_condor=FakeCondor(schedd, calls, shadow_ends=False), retire_interval=0.01,
+                           force_remove_after=0.2)
+        poller.claim(1)
+        await poller.next_update(timeout=1)
+        gone = poller.retire(1, "alice", lost=True)
+        return await poller.wait_retired(gone, 2)
+    assert asyncio.run(scenario())
+    assert calls == [("rm", "alice", 1), ("rm -forcex", "alice", 1)]
+
+
+def test_a_failed_step_is_tried_again_later(monkeypatch):
+    monkeypatch.setattr(poller_module, "RETRY_AFTER", 0.2)
+    calls = []
+
+    async def scenario():
+        schedd = Schedd()
+        schedd.jobs[1] = {**running(1), "JobStatus": 1, "RemoteHost": None}
+        poller = JobPoller("hub", log=log, interval=60, fast_interval=0.01, jitter=0, runner=schedd,
+                           user_condor=FakeCondor(schedd, calls, fail=1), retire_interval=0.01)
+        await poller.next_update(timeout=1)
+        gone = poller.retire(1, "alice")
+        assert not await poller.wait_retired(gone, 0.15)
+        return await poller.wait_retired(gone, 1)
+    assert asyncio.run(scenario())
+    assert calls == [("rm", "alice", 1), ("rm", "alice", 1)]
+
+
+def test_a_lost_worker_is_remembered_for_a_while():
+    poller = JobPoller("hub", log=log, runner=Schedd())
+    before = time.time()
+    poller.worker_lost("ex1.lab.test", 0.2)
+    poller.worker_lost("ex2.lab.test", 60)
+    lost = poller.lost_workers()
+    assert sorted(lost) == ["ex1.lab.test", "ex2.lab.test"] and before <= lost["ex1.lab.test"] <= time.time()
+    time.sleep(0.25)
+    assert list(poller.lost_workers()) == ["ex2.lab.test"]
+
+
+def test_a_job_htcondor_lost_touch_with_is_removed_without_waiting_to_vacate():
+    calls = []
+
+    async def scenario():
+        schedd = Schedd()
+        schedd.jobs[1] = {**running(1), "JobDisconnectedDate": int(time.time()) - 120}
+        poller = JobPoller("hub", log=log, interval=60, fast_interval=0.01, jitter=0, runner=schedd,
+                           user_condor=FakeCondor(schedd, calls, shadow_ends=False), retire_interval=0.01,
+                           force_remove_after=0.1, lost_after=60)
+        await poller.next_update(timeout=1)
+        return await poller.wait_retired(poller.retire(1, "alice"), 2)
+    assert asyncio.run(scenario())
+    assert calls == [("rm", "alice", 1), ("rm -forcex", "alice", 1)]

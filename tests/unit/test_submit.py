@@ -107,3 +107,12 @@ def test_unsafe_strings_refused(field, value):
 def test_unsafe_environment_strings_refused(spec):
     with pytest.raises(ValueError, match="characters outside"):
         in_env(**spec)
+
+
+def test_workers_taken_for_lost_are_kept_off_until_heard_from_again_and_their_names_checked():
+    assert "requirements" not in lines(submit.build(REQ, **SPEC))
+    d = lines(submit.build(REQ, **SPEC, lost_workers={"ex2.lab.test": 1700000050.5, "ex1.lab.test": 1700000000}))
+    assert d["requirements"] == ('((TARGET.Machine =!= "ex1.lab.test") || (TARGET.LastHeardFrom > 1700000000)) && '
+                                 '((TARGET.Machine =!= "ex2.lab.test") || (TARGET.LastHeardFrom > 1700000050))')
+    with pytest.raises(ValueError):
+        submit.build(REQ, **SPEC, lost_workers={'ex1") || (true': 1})

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from unchained_hub import contract
+from unchained_hub import contract, tickets
 from unchained_hub.condor import Result, UserCondor
 from unchained_hub.tunnel import Tunnel, endpoint
 
@@ -38,7 +38,7 @@ def rules(tmp_path_factory):
     alias = re.search(r"^Cmnd_Alias UNCHAINED_HUB = (.*?)\n(?!  )", text.replace("\\\n", "\n"),
                       re.MULTILINE | re.DOTALL).group(1)
     commands = [entry.strip() for entry in re.split(r",\s*\n", alias)]
-    assert len(commands) == 7, commands
+    assert len(commands) == 10, commands
     # sudo reads "\=", "\:" and "\," in arguments as the characters themselves.
     return [(program, re.sub(r"\\([=:,])", r"\1", args))
             for program, args in (command.split(" ", 1) for command in commands)]
@@ -74,7 +74,7 @@ TUNNEL_SSH = TUNNEL_ARGV[TUNNEL_ARGV.index("-ssh") + 1]
 
 
 class Recorder:
-    async def __call__(self, argv, stdin=None, timeout=60):
+    async def __call__(self, argv, stdin=None, timeout=60, limit=None):
         self.argv = argv
         return Result(0, "5.0 - 5.0\n", "")
 
@@ -94,13 +94,32 @@ def hub_command_lines():
         await record(user.fetch_token())
         await record(user.submit("queue\n"))
         await record(user.remove(5))
+        await record(user.remove(5, force=True))
+        await record(user.vacate(5))
         await record(user.ssh_to_job(5, LAUNCHER, contract.STOP))
     asyncio.run(all_calls())
     lines.append(tunnel_argv(user))
     prefix = ["/usr/bin/sudo", "-n", "-H", "-u", "alice", "--"]
     assert all(line[:len(prefix)] == prefix for line in lines), lines
-    # kinit at login (auth.py): no arguments, the password on standard input.
-    return [line[len(prefix):] for line in lines] + [["/usr/bin/kinit"]]
+    return [line[len(prefix):] for line in lines] + kinit_command_lines()
+
+
+def kinit_command_lines():
+    """kinit at login (auth.py: no arguments, the password on standard input)
+    and its renewal (tickets.py), as the hub builds them."""
+    lines = []
+
+    async def run(argv, stdin, timeout, limit):
+        lines.append(argv)
+        return 0, b"", b""
+
+    async def all_calls():
+        await tickets.kinit_as("alice", stdin="password\n", run=run)
+        await tickets.TicketRenewer(interval=60, log=None, run=run).renew("alice")
+    asyncio.run(all_calls())
+    prefix = ["sudo", "-n", "-u", "alice", "--"]
+    assert all(line[:len(prefix)] == prefix for line in lines), lines
+    return [line[len(prefix):] for line in lines]
 
 
 def test_every_command_line_the_hub_builds_is_allowed(rules):
@@ -111,6 +130,9 @@ def test_every_command_line_the_hub_builds_is_allowed(rules):
 @pytest.mark.parametrize("argv", [
     ["/usr/bin/condor_rm", "-all"],
     ["/usr/bin/condor_rm", "5", "6"],
+    ["/usr/bin/condor_rm", "-forcex", "-all"],
+    ["/usr/bin/condor_vacate_job", "-all"],
+    ["/usr/bin/condor_vacate_job", "-fast", "5"],
     ["/usr/bin/condor_submit", "-terse", "/tmp/evil.sub"],
     ["/usr/bin/condor_ssh_to_job", "5.0", LAUNCHER, "bash"],
     ["/usr/bin/condor_ssh_to_job", "5.0", LAUNCHER, "receive"],
@@ -126,6 +148,8 @@ def test_every_command_line_the_hub_builds_is_allowed(rules):
     ["/usr/bin/mkdir", "-p", "-m", "0777", "--", "/home/alice/jupyter"],
     ["/usr/bin/mkdir", "-p", "-m", "0700", "--", "relative"],
     ["/usr/bin/kinit", "admin"],
+    ["/usr/bin/kinit", "-R", "admin"],
+    ["/usr/bin/kinit", "-R", "-c", "/tmp/krb5cc_2001"],
     ["/usr/bin/id"],
 ])
 def test_command_lines_the_hub_never_builds_are_refused(rules, argv):

@@ -10,6 +10,7 @@ import os
 import socket
 import struct
 import sys
+import time
 import tracemalloc
 
 import pytest
@@ -152,6 +153,29 @@ def test_a_tunnel_that_cannot_be_reopened_at_once_keeps_trying(fake):
         await t.close()
     asyncio.run(scenario())
     assert len(sent(fake)) >= 4  # the first session, failed tries, the one that worked
+
+
+def test_a_tunnel_that_stays_lost_while_the_job_runs_gives_up_and_says_so(fake):
+    lost = []
+
+    async def scenario():
+        t = make(fake, connect_timeout=5, lost_after=1.0, on_lost=lambda: lost.append(True))
+        await t.open()
+        os.environ["FAKE_MODE"] = "silent"  # the worker stopped answering: sessions hang
+        os.kill(t._proc.pid, 9)
+        started = time.monotonic()
+        while t.kept and time.monotonic() - started < 5:
+            await asyncio.sleep(0.05)
+        elapsed = time.monotonic() - started
+        assert t.lost and lost == [True] and not t.kept
+        await t.close()
+        return elapsed
+    # Given up after lost_after, although each try could hang for connect_timeout.
+    assert 0.9 < asyncio.run(scenario()) < 2.5
+    # The hung session is left to its user (tunnel._reap); here it is ours to end.
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and _is_fake(pid, fake):
+            os.kill(int(pid), 9)
 
 
 def test_a_session_whose_job_ended_is_not_reopened(fake):

@@ -55,7 +55,9 @@
 #   `hub_bind_url`, `hub_connect_url` (URLs), `allow_named_servers`,
 #   `cleanup_servers` (Booleans), `authenticator_class`, `spawner_class`; in
 #   `Authenticator`, `allowed_users` and `admin_users` (`Profile::Username`s);
-#   in `KerberosPAMAuthenticator`, `service`, `kinit`, `kinit_timeout`; in
+#   in `KerberosPAMAuthenticator`, `service`, `kinit`, `kinit_timeout`,
+#   `ccache_dir` (by default `profile::kerberos::client::ccache_dir`),
+#   `ticket_renew_interval`, `lockout_duration`; in
 #   `UnchainedSpawner`, `environments` (`Profile::Jupyterhub_environment` by
 #   id), `default_environment`, `resource_limits`, `presets`, `hub_id`,
 #   `files_dir`, `job_log_dir`, the paths `condor_bin_dir`, `sudo`,
@@ -141,9 +143,12 @@ class profile::jupyterhub (
       'admin_users'   => Array[Profile::Username],
     },
     'KerberosPAMAuthenticator' => {
-      'service'       => String[1],
-      'kinit'         => Stdlib::Absolutepath,
-      'kinit_timeout' => $seconds,
+      'service'               => String[1],
+      'kinit'                 => Stdlib::Absolutepath,
+      'kinit_timeout'         => $seconds,
+      'ccache_dir'            => Stdlib::Absolutepath,
+      'ticket_renew_interval' => $seconds,
+      'lockout_duration'      => $seconds,
     },
     'ConfigurableHTTPProxy'    => {
       'command' => Variant[String[1], Array[String[1], 1]],
