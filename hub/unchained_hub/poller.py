@@ -22,7 +22,8 @@ import time
 
 from . import condor, jobstate
 
-# Seconds before a failed step of retiring a job is tried again.
+# Seconds before a step of retiring a job that failed, or did not take
+# effect, is tried again.
 RETRY_AFTER = 30.0
 
 
@@ -189,7 +190,7 @@ class JobPoller:
             if ad is not None and jobstate.disconnected_for(ad) > self.lost_after:
                 r.lost = True  # HTCondor itself has lost the worker: nothing of the job can come back
             step = jobstate.retire_step(ad, r, now, force_after=self.force_remove_after,
-                                        stuck_after=self.stuck_after)
+                                        stuck_after=self.stuck_after, retry_after=RETRY_AFTER)
             if step == jobstate.DONE:
                 del self._retiring[cluster]
                 gone.set_result(True)

@@ -5,6 +5,7 @@ import json
 import logging
 import time
 
+import pytest
 from unchained_hub import condor
 from unchained_hub import poller as poller_module
 from unchained_hub.condor import Result
@@ -148,23 +149,6 @@ def test_a_stopped_server_gets_its_grace_then_is_vacated_and_removed():
     assert calls == [("vacate", "alice", 1), ("rm", "alice", 1)]
 
 
-def test_a_job_on_a_lost_worker_is_removed_then_forced_out():
-    calls = []
-
-    async def scenario():
-        schedd = Schedd()
-        schedd.jobs[1] = running(1)
-        poller = JobPoller("hub", log=log, interval=60, fast_interval=0.01, jitter=0, runner=schedd,
-                           user_condor=FakeCondor(schedd, calls, shadow_ends=False), retire_interval=0.01,
-                           force_remove_after=0.2)
-        poller.claim(1)
-        await poller.next_update(timeout=1)
-        gone = poller.retire(1, "alice", lost=True)
-        return await poller.wait_retired(gone, 2)
-    assert asyncio.run(scenario())
-    assert calls == [("rm", "alice", 1), ("rm -forcex", "alice", 1)]
-
-
 def test_a_failed_step_is_tried_again_later(monkeypatch):
     monkeypatch.setattr(poller_module, "RETRY_AFTER", 0.2)
     calls = []
@@ -193,16 +177,22 @@ def test_a_lost_worker_is_remembered_for_a_while():
     assert list(poller.lost_workers()) == ["ex2.lab.test"]
 
 
-def test_a_job_htcondor_lost_touch_with_is_removed_without_waiting_to_vacate():
+@pytest.mark.parametrize("disconnected, lost", [
+    (None, True),   # the hub took its worker for lost (tunnel gone)
+    (120, False),   # HTCondor lost touch with it 120 s ago (JobDisconnectedDate)
+])
+def test_a_job_on_a_lost_worker_is_removed_then_forced_out_without_waiting_to_vacate(disconnected, lost):
     calls = []
 
     async def scenario():
         schedd = Schedd()
-        schedd.jobs[1] = {**running(1), "JobDisconnectedDate": int(time.time()) - 120}
+        schedd.jobs[1] = running(1)
+        if disconnected:
+            schedd.jobs[1]["JobDisconnectedDate"] = int(time.time()) - disconnected
         poller = JobPoller("hub", log=log, interval=60, fast_interval=0.01, jitter=0, runner=schedd,
                            user_condor=FakeCondor(schedd, calls, shadow_ends=False), retire_interval=0.01,
                            force_remove_after=0.1, lost_after=60)
         await poller.next_update(timeout=1)
-        return await poller.wait_retired(poller.retire(1, "alice"), 2)
+        return await poller.wait_retired(poller.retire(1, "alice", lost=lost), 2)
     assert asyncio.run(scenario())
     assert calls == [("rm", "alice", 1), ("rm -forcex", "alice", 1)]
