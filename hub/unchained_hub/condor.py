@@ -148,10 +148,12 @@ class UserCondor:
             if "not found" not in str(e) and "Couldn't find" not in str(e):
                 raise
 
-    async def vacate(self, cluster):
-        """condor_vacate_job: HTCondor stops the job, copies its files back and
-        leaves it idle in the queue."""
-        await self._call("condor_vacate_job", f"{int(cluster)}", timeout=30)
+    async def hold(self, cluster):
+        """condor_hold: HTCondor stops the job, copies its files back
+        (`when_to_transfer_output = ON_EXIT_OR_EVICT`) and keeps it from
+        starting again. condor_vacate_job would copy them too, but leaves the
+        job idle, and the schedd may start it again at once on the same claim."""
+        await self._call("condor_hold", f"{int(cluster)}", timeout=30)
 
     async def ssh_to_job(self, cluster, *command, stdin=None, timeout=30):
         return await self._call("condor_ssh_to_job", f"{int(cluster)}.0", *command,

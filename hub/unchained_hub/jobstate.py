@@ -114,7 +114,7 @@ def while_serving(ad, cluster, *, started, files_dir, now=None):
 # Steps of taking a job out of the queue (`retire_step`).
 DONE = "done"                  # it has left the queue
 WAIT = "wait"                  # its files are on their way, or its server ends by itself
-VACATE = "vacate"              # condor_vacate_job: HTCondor stops it and copies its files back
+HOLD = "hold"                  # condor_hold: HTCondor stops it, copies its files back, starts it no more
 REMOVE = "remove"              # condor_rm: nothing of it is left to lose (or nothing can be saved)
 FORCE_REMOVE = "force remove"  # condor_rm -forcex: removed, but its shadow waits for a lost worker
 
@@ -126,7 +126,7 @@ class Retirement:
     since: float                       # monotonic time the hub began
     grace: float = 0.0                 # seconds its server, asked to stop, may take to end by itself
     lost: bool = False                 # its worker is gone: its files cannot come back
-    vacated_at: Optional[float] = None
+    held_at: Optional[float] = None
     removed_at: Optional[float] = None
     retry_at: float = 0.0              # a step that failed is not tried again before this
 
@@ -137,9 +137,9 @@ def retire_step(ad, retirement, now, *, force_after, stuck_after, retry_after=30
 
     A job whose shadow is attached (`RemoteHost` set, or transferring output)
     is never removed: removal would race the copy of its files. It is given
-    `grace` to end by itself, then vacated, which copies its files back
-    (`when_to_transfer_output = ON_EXIT_OR_EVICT`) and leaves it idle, to be
-    removed. Only a job whose worker is lost is removed at once, and forced
+    `grace` to end by itself, then held, which copies its files back
+    (`when_to_transfer_output = ON_EXIT_OR_EVICT`) and leaves it in the queue,
+    not to start again, to be removed. Only a job whose worker is lost is removed at once, and forced
     out of the queue `force_after` seconds later: its shadow would otherwise
     wait for the worker as long as the job's lease lasts. A step that does not
     take effect is retried after `retry_after`; one stuck for `stuck_after`
@@ -158,9 +158,9 @@ def retire_step(ad, retirement, now, *, force_after, stuck_after, retry_after=30
     if r.lost:
         return REMOVE
     if ad.get("RemoteHost") or status == TRANSFERRING:
-        if r.vacated_at is None:
-            return VACATE if status in (RUNNING, SUSPENDED) and now - r.since >= r.grace else WAIT
-        return REMOVE if now - r.vacated_at >= stuck_after else WAIT
+        if r.held_at is None:
+            return HOLD if status in (RUNNING, SUSPENDED) and now - r.since >= r.grace else WAIT
+        return REMOVE if now - r.held_at >= stuck_after else WAIT
     return REMOVE
 
 

@@ -200,9 +200,9 @@ class JobPoller:
             self.log.info("job %s of %s: %s", cluster, r.owner, step)
             try:
                 user = self.user_condor(r.owner)
-                if step == jobstate.VACATE:
-                    await user.vacate(cluster)
-                    r.vacated_at = now
+                if step == jobstate.HOLD:
+                    await user.hold(cluster)
+                    r.held_at = now
                 elif step == jobstate.REMOVE:
                     await user.remove(cluster)
                     r.removed_at = now

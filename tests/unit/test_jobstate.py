@@ -94,8 +94,8 @@ def test_a_lost_worker_is_named_with_what_was_lost_and_what_to_do():
 
 
 # Retiring a job: (ad, how far the hub got, seconds since it began) -> the next step.
-def retire(ad, *, since=0.0, grace=0.0, lost=False, vacated_at=None, removed_at=None, now=100.0):
-    r = jobstate.Retirement("alice", since=since, grace=grace, lost=lost, vacated_at=vacated_at,
+def retire(ad, *, since=0.0, grace=0.0, lost=False, held_at=None, removed_at=None, now=100.0):
+    r = jobstate.Retirement("alice", since=since, grace=grace, lost=lost, held_at=held_at,
                             removed_at=removed_at)
     return jobstate.retire_step(ad, r, now, force_after=15, stuck_after=600)
 
@@ -104,13 +104,13 @@ def retire(ad, *, since=0.0, grace=0.0, lost=False, vacated_at=None, removed_at=
     ("a job that left the queue is done", retire(None)),
     ("a running job asked to stop ends by itself within its grace",
      retire(RUNNING, since=90, grace=30)),
-    ("past its grace it is vacated, so its files come back", retire(RUNNING, since=0, grace=30)),
-    ("a vacated job is left to copy its files", retire(RUNNING, vacated_at=95)),
+    ("past its grace it is held, so its files come back", retire(RUNNING, since=0, grace=30)),
+    ("a held job is left to copy its files", retire(RUNNING, held_at=95)),
     ("one copying its files is never removed", retire({**RUNNING, "JobStatus": 6})),
     ("a held job whose shadow still copies its files is not removed", retire(ADS["held"] | {"RemoteHost": "x"})),
     ("an idle job has nothing to lose", retire(ADS["idle"])),
     ("a held job without its shadow has nothing to lose", retire(ADS["held"])),
-    ("a vacate that never takes effect moves on", retire(RUNNING, vacated_at=100 - 601)),
+    ("a hold that never takes effect moves on", retire(RUNNING, held_at=100 - 601)),
     ("a lost worker's job is removed at once", retire(RUNNING, lost=True)),
     ("and not again while the removal takes effect", retire(RUNNING, lost=True, removed_at=95)),
     ("a removed job waits for its shadow", retire({**RUNNING, "JobStatus": 3}, lost=True, removed_at=90)),
@@ -120,10 +120,10 @@ def retire(ad, *, since=0.0, grace=0.0, lost=False, vacated_at=None, removed_at=
 def test_retiring_a_job_never_races_the_copy_of_its_files(case, step):
     expected = {
         "a job that left the queue is done": jobstate.DONE,
-        "past its grace it is vacated, so its files come back": jobstate.VACATE,
+        "past its grace it is held, so its files come back": jobstate.HOLD,
         "an idle job has nothing to lose": jobstate.REMOVE,
         "a held job without its shadow has nothing to lose": jobstate.REMOVE,
-        "a vacate that never takes effect moves on": jobstate.REMOVE,
+        "a hold that never takes effect moves on": jobstate.REMOVE,
         "a lost worker's job is removed at once": jobstate.REMOVE,
         "then, if its worker is lost, is forced out": jobstate.FORCE_REMOVE,
     }.get(case, jobstate.WAIT)

@@ -78,7 +78,7 @@ def test_failed_query_keeps_last_known_status():
 
 class FakeCondor:
     """A user's HTCondor commands acting on the Schedd double, as HTCondor would:
-    vacate leaves the job idle (its files copied back), rm of a job with a
+    hold leaves the job held (its files copied back), rm of a job with a
     shadow leaves it removed (X) until the shadow ends, -forcex takes it out."""
 
     def __init__(self, schedd, calls, shadow_ends=True, fail=0):
@@ -94,9 +94,9 @@ class FakeCondor:
             self.fail -= 1
             raise condor.CondorError(f"condor_{what} as {self.owner} failed: Failed to connect to schedd")
 
-    async def vacate(self, cluster):
-        self._record("vacate", cluster)
-        self.schedd.jobs[cluster].update(JobStatus=1, RemoteHost=None)
+    async def hold(self, cluster):
+        self._record("hold", cluster)
+        self.schedd.jobs[cluster].update(JobStatus=5, RemoteHost=None)
 
     async def remove(self, cluster, force=False):
         self._record("rm -forcex" if force else "rm", cluster)
@@ -126,12 +126,12 @@ def test_orphans_are_stopped_gracefully_after_grace_claimed_jobs_kept():
         await asyncio.sleep(0.6)
         return schedd.jobs
     left = asyncio.run(scenario())
-    # Vacated first (its files come back), removed once idle.
-    assert calls == [("vacate", "bob", 2), ("rm", "bob", 2)]
+    # Held first (its files come back), removed once its shadow is gone.
+    assert calls == [("hold", "bob", 2), ("rm", "bob", 2)]
     assert list(left) == [1]
 
 
-def test_a_stopped_server_gets_its_grace_then_is_vacated_and_removed():
+def test_a_stopped_server_gets_its_grace_then_is_held_and_removed():
     calls = []
 
     async def scenario():
@@ -146,7 +146,7 @@ def test_a_stopped_server_gets_its_grace_then_is_vacated_and_removed():
         assert calls == []
         return await poller.wait_retired(gone, 2)
     assert asyncio.run(scenario())
-    assert calls == [("vacate", "alice", 1), ("rm", "alice", 1)]
+    assert calls == [("hold", "alice", 1), ("rm", "alice", 1)]
 
 
 def test_a_failed_step_is_tried_again_later(monkeypatch):
@@ -181,7 +181,7 @@ def test_a_lost_worker_is_remembered_for_a_while():
     (None, True),   # the hub took its worker for lost (tunnel gone)
     (120, False),   # HTCondor lost touch with it 120 s ago (JobDisconnectedDate)
 ])
-def test_a_job_on_a_lost_worker_is_removed_then_forced_out_without_waiting_to_vacate(disconnected, lost):
+def test_a_job_on_a_lost_worker_is_removed_then_forced_out_without_waiting_to_hold(disconnected, lost):
     calls = []
 
     async def scenario():

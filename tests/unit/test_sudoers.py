@@ -95,7 +95,7 @@ def hub_command_lines():
         await record(user.submit("queue\n"))
         await record(user.remove(5))
         await record(user.remove(5, force=True))
-        await record(user.vacate(5))
+        await record(user.hold(5))
         await record(user.ssh_to_job(5, LAUNCHER, contract.STOP))
     asyncio.run(all_calls())
     lines.append(tunnel_argv(user))
@@ -131,8 +131,9 @@ def test_every_command_line_the_hub_builds_is_allowed(rules):
     ["/usr/bin/condor_rm", "-all"],
     ["/usr/bin/condor_rm", "5", "6"],
     ["/usr/bin/condor_rm", "-forcex", "-all"],
-    ["/usr/bin/condor_vacate_job", "-all"],
-    ["/usr/bin/condor_vacate_job", "-fast", "5"],
+    ["/usr/bin/condor_hold", "-all"],
+    ["/usr/bin/condor_hold", "-constraint", "true"],
+    ["/usr/bin/condor_vacate_job", "5"],
     ["/usr/bin/condor_submit", "-terse", "/tmp/evil.sub"],
     ["/usr/bin/condor_ssh_to_job", "5.0", LAUNCHER, "bash"],
     ["/usr/bin/condor_ssh_to_job", "5.0", LAUNCHER, "receive"],
