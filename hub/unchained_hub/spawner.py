@@ -153,6 +153,12 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
                                    "HTCondor starts it again (and holds it if that keeps failing)")
             self._emit(90, "Connected; waiting for JupyterLab to answer")
             await self._wait_answering()
+        except asyncio.CancelledError:
+            # Stop pressed while starting: JupyterHub stops the server a second
+            # later and fails if the start has not ended by then. The poller
+            # takes the job out meanwhile.
+            await self._discard_job(wait=False)
+            raise
         except BaseException:
             await self._discard_job()
             raise
@@ -372,11 +378,11 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             await self._tunnel.close()
             self._tunnel = None
 
-    async def _discard_job(self):
+    async def _discard_job(self, wait=True):
         """Take the job of a server that has ended or never came up out of the queue."""
         await self._close_tunnel()
         if self.cluster:
-            await self._stop_job(ask=False, wait=True)
+            await self._stop_job(ask=False, wait=wait)
 
 
 class _JobRestarted(Exception):
