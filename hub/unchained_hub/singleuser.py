@@ -156,11 +156,11 @@ def serve(args):
         server.stdin.close()
     else:
         server = subprocess.Popen(command, env=env, cwd=files)
-    stopping = False
+    stopping = None  # when the server was asked to stop (monotonic)
 
     def terminate(signum=signal.SIGTERM, _frame=None):
         nonlocal stopping
-        stopping = True
+        stopping = stopping or time.monotonic()
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
 
@@ -172,6 +172,13 @@ def serve(args):
     log(f"started {args.command[0]} (pid {server.pid}) on {server_path}")
     control.settimeout(0.5)
     while server.poll() is None:
+        if stopping and time.monotonic() - stopping > args.stop_timeout:
+            # A server that does not end would keep the job running until
+            # HTCondor's vacate time is over and it kills the job, files and
+            # all: ended here, the job ends and its files go home.
+            log(f"the server did not stop within {args.stop_timeout:g} s; killing it")
+            server.kill()
+            break
         try:
             conn, _ = control.accept()
         except (TimeoutError, InterruptedError):
@@ -468,6 +475,9 @@ def main(argv=None):
         return attach(args) if argv[0] == ATTACH else stop(args)
     parser = argparse.ArgumentParser(prog="unchained-singleuser", description=__doc__.split("\n\n")[0])
     parser.add_argument("--files-dir", required=True, help="the user's files, relative to the job's directory")
+    parser.add_argument("--stop-timeout", type=float, default=30,
+                        help="seconds the server may take to stop before it is killed (files still go home); "
+                             "well under the workers' MachineMaxVacateTime (HTCondor's default: 600)")
     parser.add_argument("--wait-for-hub", type=float, default=600,
                         help="seconds to wait for the hub's settings before giving up")
     parser.add_argument("--preload", action="append", default=[], metavar="MODULE",

@@ -141,10 +141,10 @@ def test_named_servers_have_files_of_their_own(lab, hub, servers):
     assert jobs_of(lab, "alice") == before
 
 
-def test_a_stop_the_server_does_not_answer_vacates_the_job_and_brings_the_files_home(lab, hub, servers):
+def test_a_stop_the_server_does_not_answer_holds_the_job_and_brings_the_files_home(lab, hub, servers):
     """The job's launcher is frozen (SIGSTOP) when the server is stopped, so the
     request to stop gets no answer, through the tunnel or a session of its own:
-    after those fail and stop_grace passes, the hub vacates the job (never
+    after those fail and stop_grace passes, the hub holds the job (never
     condor_rm while it runs). Thawed, the launcher ends on HTCondor's SIGTERM, and
     the file written in the job is in the home when the stop returns."""
     lab.exec("hub", "rm", "-rf", "jupyter-stuck", user="alice")
@@ -159,8 +159,8 @@ def test_a_stop_the_server_does_not_answer_vacates_the_job_and_brings_the_files_
     t0 = time.monotonic()
     stopping.start()
     try:
-        wait_for(lambda: f"job {cluster} of alice: vacate" in hub_log_since(lab, since), 120,
-                 "the hub to vacate the job", interval=1)
+        wait_for(lambda: f"job {cluster} of alice: hold" in hub_log_since(lab, since), 120,
+                 "the hub to hold the job", interval=1)
     finally:
         lab.exec(host, "pkill", "-CONT", "-f", launcher)
     stopping.join(240)
@@ -168,8 +168,33 @@ def test_a_stop_the_server_does_not_answer_vacates_the_job_and_brings_the_files_
     print(f"\nstop of a server that did not answer: {time.monotonic() - t0:.1f} s")
     assert cluster not in jobs_of(lab, "alice")
     assert lab.exec("hub", "cat", "jupyter-stuck/late.txt", user="alice").stdout == "written before the stop\n"
-    steps = re.findall(rf"job {cluster} of alice: (vacate|remove|force remove)", hub_log_since(lab, since))
-    assert steps == ["vacate", "remove"], steps
+    steps = re.findall(rf"job {cluster} of alice: (hold|remove|force remove)", hub_log_since(lab, since))
+    assert steps == ["hold", "remove"], steps
+
+
+def test_a_server_that_does_not_stop_is_killed_by_its_launcher_and_the_files_come_home(lab, hub, servers):
+    """The notebook server itself is frozen (SIGSTOP: SIGTERM does nothing),
+    its launcher answers: asked to stop, it kills the server after its stop
+    timeout (30 s), well before HTCondor's vacate time (600 s) would end the
+    job without bringing its files home."""
+    lab.exec("hub", "rm", "-rf", "jupyter-frozen", user="alice")
+    spawn(hub, servers, "alice", "frozen")
+    cluster = job_of(hub, "alice", "frozen")["cluster"]
+    put_file(hub, "alice", "frozen", "kept.txt", "written before the stop\n")
+    host = worker_of(lab, cluster)
+    # The launcher's processes name its files directory; the server, its child, does not.
+    launcher = set(lab.exec(host, "pgrep", "-u", "alice", "-f", "--", "--files-dir jupyter-frozen").stdout.split())
+    server = {child for pid in launcher
+              for child in lab.exec(host, "pgrep", "-P", pid, check=False).stdout.split()} - launcher
+    assert len(server) == 1, (launcher, server)
+    lab.exec(host, "kill", "-STOP", *server)
+    t0 = time.monotonic()
+    hub.stop("alice", "frozen", timeout=300)
+    print(f"\nstop of a frozen server: {time.monotonic() - t0:.1f} s")
+    assert cluster not in jobs_of(lab, "alice")
+    assert lab.exec("hub", "cat", "jupyter-frozen/kept.txt", user="alice").stdout == "written before the stop\n"
+    err = lab.exec("hub", "cat", f".jupyterhub-unchained/job-{cluster}.err", user="alice").stdout
+    assert "did not stop within 30 s; killing it" in err, err
 
 
 @pytest.mark.disruptive(13)

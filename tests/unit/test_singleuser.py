@@ -2,6 +2,7 @@
 environment the job started with; the server listens on a socket in a 0700 directory; the
 hub's API is relayed to the session; stop ends it cleanly."""
 
+import contextlib
 import json
 import os
 import signal
@@ -257,3 +258,28 @@ def test_a_session_that_would_reach_another_directory_is_refused(job):
     out, _ = proc.communicate(json.dumps({"env": SETTINGS, "hub_api": "hub-api-0123456789abcdef.sock"}) + "\n",
                               timeout=20)
     assert "is not this job's own directory" in out and proc.returncode == 1
+
+
+def test_a_server_that_ignores_sigterm_is_killed_after_the_stop_timeout(tmp_path):
+    """Else the job would run until HTCondor's vacate time ends and it kills
+    the job without bringing its files home."""
+    server = tmp_path / "stubborn_server.py"
+    server.write_text("import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + FAKE_SERVER)
+    (tmp_path / ".job.ad").write_text('ClusterId = 7\nRequestCpus = 1\nRequestMemory = 512\nOwner = "alice"\n')
+    (tmp_path / "tmp").mkdir(mode=0o700)
+    proc = subprocess.Popen(launcher_argv(tmp_path, "--files-dir", "jupyter", "--stop-timeout", "1", "--",
+                                          sys.executable, str(server)),
+                            env=job_env(tmp_path), cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        session = Attached(tmp_path, SETTINGS)
+        assert [session.answer(), session.answer()] == [{"started": True}, {"ready": True}]
+        t0 = time.monotonic()
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
+        assert 1 <= time.monotonic() - t0 < 10
+        assert "did not stop within 1 s; killing it" in proc.stderr.read()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
