@@ -9,7 +9,7 @@ user's own, where krb5.conf's `default_ccache_name` says and their
 HTCondor commands find it: in a directory of the user's under `ccache_dir`,
 which the hub makes first so that no other user can. While the user has
 servers, the hub renews that ticket (tickets.py); when it no longer can,
-the user is asked to log in again (`refresh_user`).
+the user is sent to log in again (`refresh_user`), and the login page says why.
 
 A login refused by the KDC because the principal is locked (too many wrong
 passwords, the KDC's lockout policy) says so, and for how long, rather than
@@ -24,6 +24,7 @@ import math
 import pwd
 
 from jupyterhub.auth import PAMAuthenticator
+from jupyterhub.handlers.login import LoginHandler
 from tornado import web
 from traitlets import Float, Unicode, default
 
@@ -102,7 +103,14 @@ class KerberosPAMAuthenticator(PAMAuthenticator):
         if why is None:
             return True
         self.log.warning("%s must log in again: their Kerberos ticket could not be renewed (%s)", user.name, why)
+        if handler is not None:
+            # JupyterHub logs them out and sends them to the login page, which
+            # reads this to say why (it holds no secret).
+            handler.set_cookie(RELOGIN_COOKIE, "ticket", path=handler.hub.base_url, secure=True, httponly=True)
         return False
+
+    def get_handlers(self, app):
+        return [("/login", TicketLoginHandler)]
 
     async def _refuse_if_locked(self, name):
         """Raise a 403 that says so if the KDC has locked `name` out."""
@@ -122,3 +130,18 @@ class KerberosPAMAuthenticator(PAMAuthenticator):
         raise web.HTTPError(
             403, f"Too many failed logins: the site's Kerberos server has locked {name} for now. Try again in "
                  f"{minutes} minute{'s' if minutes != 1 else ''}; if it still fails then, ask the site admin.")
+
+
+RELOGIN_COOKIE = "unchained-relogin"
+RELOGIN_MESSAGE = ("Your Kerberos ticket could no longer be renewed, so the hub logged you out. Log in again "
+                   "to get a new ticket: your running servers keep running, and the hub can reach them again.")
+
+
+class TicketLoginHandler(LoginHandler):
+    """JupyterHub's login page, saying why when a lapsed ticket brought the user here."""
+
+    def _render(self, login_error=None, username=None, **kwargs):
+        if self.get_cookie(RELOGIN_COOKIE):
+            self.clear_cookie(RELOGIN_COOKIE, path=self.hub.base_url)
+            login_error = login_error or RELOGIN_MESSAGE
+        return super()._render(login_error=login_error, username=username, **kwargs)

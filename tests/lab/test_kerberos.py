@@ -210,6 +210,9 @@ def test_a_running_servers_ticket_is_renewed_until_its_renewable_life_ends(lab, 
         time.sleep(21)
         with session(cookies).open(f"{lab.labctl('url').stdout.strip()}hub/home", timeout=30) as answer:
             assert "/hub/login" in answer.url, answer.url
+            page = answer.read().decode()
+        # ... whose page says why and what to do.
+        assert "Your Kerberos ticket could no longer be renewed" in page and "Log in again" in page, page
         assert "erin must log in again" in hub_log_since(lab, since)
         # A login mends it: a new ticket, renewed again, and the tunnel comes back on it.
         status, _, _ = login(lab, "erin", PASSWORDS["erin"])
