@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import os
 
-from . import commands, tunnel
+from . import acl, commands
 from .contract import is_username
 
 # kinit prints a line or two; the hub reads no more than this of it.
@@ -135,10 +135,7 @@ def prepare_cache_dir(base, uid):
         if os.fstat(fd).st_uid != os.geteuid():
             raise OSError(f"{path} is not the hub's own directory; the site admin should remove it")
         os.fchmod(fd, 0o700)
-        # An access ACL as the tunnel's directories have (tunnel.py), without their default one.
-        os.setxattr(fd, "system.posix_acl_access", tunnel._acl(
-            (tunnel._USER_OBJ, 7, tunnel._NO_ID), (tunnel._USER, 7, int(uid)), (tunnel._GROUP_OBJ, 0, tunnel._NO_ID),
-            (tunnel._MASK, 7, tunnel._NO_ID), (tunnel._OTHER, 0, tunnel._NO_ID)))
+        acl.set_access(fd, uid, 7)
     finally:
         os.close(fd)
     return path

@@ -40,7 +40,7 @@ import struct
 import time
 import urllib.parse
 
-from . import commands
+from . import acl, commands
 from .condor import schedd_command_slot
 from .contract import ANSWER, FDPASS_MODULE, SERVER_SOCKET, SESSION_DIR, STOP, safe
 
@@ -57,19 +57,9 @@ SSH_OPTIONS = (
 # What `attach` may print before its first answer (a login shell's noise).
 MAX_NOISE = 64 * 1024
 
-_ACL_VERSION = 2
-_USER_OBJ, _USER, _GROUP_OBJ, _MASK, _OTHER = 0x01, 0x02, 0x04, 0x10, 0x20
-_NO_ID = 0xFFFFFFFF
-
 
 class TunnelError(RuntimeError):
     """The tunnel could not be opened; the message says why."""
-
-
-def _acl(*entries):
-    """A POSIX ACL in the kernel's xattr format: (tag, permissions, id) entries."""
-    entries = sorted(entries, key=lambda e: (e[0], e[2]))
-    return struct.pack("<I", _ACL_VERSION) + b"".join(struct.pack("<HHI", *e) for e in entries)
 
 
 def prepare_endpoint_dir(base, user, uid):
@@ -84,11 +74,8 @@ def prepare_endpoint_dir(base, user, uid):
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
         raise TunnelError(f"{path} is not the hub's own directory; remove it")
     os.chmod(path, 0o700)
-    os.setxattr(path, "system.posix_acl_access", _acl(
-        (_USER_OBJ, 7, _NO_ID), (_USER, 7, uid), (_GROUP_OBJ, 0, _NO_ID), (_MASK, 7, _NO_ID), (_OTHER, 0, _NO_ID)))
-    os.setxattr(path, "system.posix_acl_default", _acl(
-        (_USER_OBJ, 6, _NO_ID), (_USER, 6, os.geteuid()), (_GROUP_OBJ, 0, _NO_ID), (_MASK, 6, _NO_ID),
-        (_OTHER, 0, _NO_ID)))
+    acl.set_access(path, uid, 7)
+    acl.set_default(path, os.geteuid(), 6)
     return path
 
 
