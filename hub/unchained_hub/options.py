@@ -52,10 +52,17 @@ class Request:
     runtime_seconds: int
     environment: Environment
 
+    def asked(self):
+        """The resources asked for, by the form's fields and in its units."""
+        return {"cpus": self.cpus, "memory_gb": self.memory_mb / 1024, "disk_gb": self.disk_kb / (1024 * 1024),
+                "gpus": self.gpus, "runtime_hours": self.runtime_seconds / 3600}
+
     def describe(self):
-        return (f"{self.cpus} CPU core(s), {self.memory_mb} MB memory, "
-                f"{self.disk_kb // (1024 * 1024)} GB disk, {self.gpus} GPU(s), "
-                f"{self.runtime_seconds / 3600:g} h, environment {self.environment.id}")
+        """What was asked for, in the form's words and units."""
+        return (f"{self.cpus} CPU core{'s' if self.cpus != 1 else ''}, {self.memory_mb / 1024:g} GB memory, "
+                f"{self.disk_kb / (1024 * 1024):g} GB disk, "
+                f"{self.gpus or 'no'} GPU{'s' if self.gpus != 1 else ''}, "
+                f"{self.runtime_seconds / 3600:g} hours, {self.environment.display_name}")
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ def parse_request(options, choices):
     preset_name = options.get("preset")
     if preset_name not in (None, ""):
         if not isinstance(preset_name, str) or preset_name not in presets:
-            raise OptionError(f"preset: choose one of {', '.join(presets) or '(none defined)'}")
+            raise OptionError(f"Preset: choose one of {', '.join(presets) or '(none defined)'}")
         preset = presets[preset_name]
         values.update({k: v for k, v in preset.items() if k in FIELDS})
         environment = preset.get("environment", environment)
@@ -115,16 +122,20 @@ def parse_request(options, choices):
     for field in FIELDS:
         if options.get(field) not in (None, ""):
             values[field] = _number(field, options[field])
-        lim = limits[field]
+        lim, label = limits[field], FIELDS[field][0]
+        if lim["max"] == 0 and values[field] > 0:
+            raise OptionError(f"{label}: this site has none to offer (you asked for {amount(field, values[field])}).")
         if values[field] < lim["min"]:
-            raise OptionError(f"{field}: {values[field]:g} is below the minimum {lim['min']:g}")
+            raise OptionError(f"{label}: {amount(field, values[field])} is less than this site's minimum "
+                              f"of {amount(field, lim['min'])}.")
         if values[field] > lim["max"]:
-            raise OptionError(f"{field}: {values[field]:g} is above the maximum {lim['max']:g}")
+            raise OptionError(f"{label}: {amount(field, values[field])} is more than this site's maximum "
+                              f"of {amount(field, lim['max'])}.")
 
     if options.get("environment") not in (None, ""):
         environment = options["environment"]
     if not isinstance(environment, str) or environment not in environments:
-        raise OptionError(f"environment: choose one of {', '.join(environments)}")
+        raise OptionError(f"Environment: choose one of {', '.join(environments)}")
 
     return Request(
         cpus=int(values["cpus"]),
@@ -136,25 +147,31 @@ def parse_request(options, choices):
     )
 
 
+def amount(field, value):
+    """A value of a field as the form shows it: "2 GB", "8 hours", "4"."""
+    unit = FIELDS[field][1]
+    return f"{value:g} {unit}" if unit else f"{value:g}"
+
+
 def _number(field, value):
     """A number from JSON (int/float) or a form (text), with the field's decimals."""
-    decimals = FIELDS[field][2]
+    label, _, decimals = FIELDS[field]
     if isinstance(value, bool):
-        raise OptionError(f"{field}: expected a number, got {value!r}")
+        raise OptionError(f"{label}: expected a number, got {value!r}")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value) or round(value, decimals) != value:
-            raise OptionError(f"{field}: expected a number with at most {decimals} decimals")
+            raise OptionError(f"{label}: expected a number with at most {decimals} decimal(s)")
         return value
     if isinstance(value, str) and _NUMBER[decimals].match(value.strip()):
         text = value.strip()
         return float(text) if "." in text else int(text)
     shown = value if isinstance(value, str) else type(value).__name__
     if decimals:
-        raise OptionError(f"{field}: {str(shown)[:40]!r} is not a number with at most "
+        raise OptionError(f"{label}: {str(shown)[:40]!r} is not a number with at most "
                           f"{decimals} decimal(s)")
-    raise OptionError(f"{field}: {str(shown)[:40]!r} is not a whole number")
+    raise OptionError(f"{label}: {str(shown)[:40]!r} is not a whole number")
 
 
 def options_from_form(formdata):

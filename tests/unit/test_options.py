@@ -41,21 +41,22 @@ def test_exact_choice_from_api_and_form_agree():
 
 
 @pytest.mark.parametrize("opts, message", [
-    ({"cpus": 9}, "cpus: 9 is above the maximum 8"),
-    ({"cpus": 0}, "cpus: 0 is below the minimum 1"),
-    ({"memory_gb": 500}, "memory_gb: 500 is above the maximum 16"),
-    ({"runtime_hours": 13}, "runtime_hours: 13 is above the maximum 12"),
-    ({"gpus": 2}, "gpus: 2 is above the maximum 1"),
-    ({"cpus": "2\nrequest_cpus = 64"}, "cpus: '2\\nrequest_cpus = 64' is not a whole number"),
-    ({"cpus": "1.5"}, "cpus: '1.5' is not a whole number"),
-    ({"cpus": True}, "cpus: expected a number"),
-    ({"cpus": [1]}, "cpus: 'list' is not a whole number"),
-    ({"memory_gb": "2.25"}, "memory_gb: '2.25' is not a number with at most 1 decimal"),
-    ({"memory_gb": float("nan")}, "memory_gb: expected a number with at most 1 decimals"),
-    ({"memory_gb": "1e3"}, "memory_gb: '1e3' is not a number"),
-    ({"environment": "py-3"}, "environment: choose one of py-1, py-2"),
-    ({"environment": "../../bin/sh"}, "environment: choose one of py-1, py-2"),
-    ({"preset": "huge"}, "preset: choose one of small, big"),
+    # The form's labels and units, never the internal keys or HTCondor's units.
+    ({"cpus": 9}, "CPU cores: 9 is more than this site's maximum of 8."),
+    ({"cpus": 0}, "CPU cores: 0 is less than this site's minimum of 1."),
+    ({"memory_gb": 500}, "Memory: 500 GB is more than this site's maximum of 16 GB."),
+    ({"runtime_hours": 13}, "Run time: 13 hours is more than this site's maximum of 12 hours."),
+    ({"gpus": 2}, "GPUs: 2 is more than this site's maximum of 1."),
+    ({"cpus": "2\nrequest_cpus = 64"}, "CPU cores: '2\\nrequest_cpus = 64' is not a whole number"),
+    ({"cpus": "1.5"}, "CPU cores: '1.5' is not a whole number"),
+    ({"cpus": True}, "CPU cores: expected a number"),
+    ({"cpus": [1]}, "CPU cores: 'list' is not a whole number"),
+    ({"memory_gb": "2.25"}, "Memory: '2.25' is not a number with at most 1 decimal"),
+    ({"memory_gb": float("nan")}, "Memory: expected a number with at most 1 decimal(s)"),
+    ({"memory_gb": "1e3"}, "Memory: '1e3' is not a number"),
+    ({"environment": "py-3"}, "Environment: choose one of py-1, py-2"),
+    ({"environment": "../../bin/sh"}, "Environment: choose one of py-1, py-2"),
+    ({"preset": "huge"}, "Preset: choose one of small, big"),
     ({"options": "+Owner = \"root\""}, "unknown option 'options'"),
     ({"exec_prefix": "sh -c"}, "unknown option 'exec_prefix'"),
 ])
@@ -99,7 +100,7 @@ def test_admin_config_with_display_names_accepted():
 @pytest.mark.parametrize("limits, presets, envs, message", [
     ({**LIMITS, "cpus": {"min": 2, "max": 8, "default": 1}}, {}, ENVS, "min <= default <= max"),
     ({k: v for k, v in LIMITS.items() if k != "gpus"}, {}, ENVS, "no entry for 'gpus'"),
-    (LIMITS, {"x": {"cpus": 99}}, ENVS, "preset 'x': cpus: 99 is above the maximum 8"),
+    (LIMITS, {"x": {"cpus": 99}}, ENVS, "preset 'x': CPU cores: 99 is more than this site's maximum of 8"),
     (LIMITS, {}, {}, "environments is empty"),
     (LIMITS, {}, {"Py 1": {}}, "environment id 'Py 1'"),
 ])
@@ -131,3 +132,17 @@ def test_the_default_environment_is_preselected_and_chosen():
     choices = options.load_choices(LIMITS, PRESETS, ENVS, "py-2")
     assert 'value="py-2" selected' in options.render_form(choices)
     assert parse_request({}, choices).environment.id == "py-2"
+
+
+def test_a_site_without_gpus_says_so():
+    choices = options.load_choices(options.DEFAULT_LIMITS, {}, ENVS)
+    with pytest.raises(OptionError) as e:
+        options.parse_request({"gpus": 1}, choices)
+    assert str(e.value) == "GPUs: this site has none to offer (you asked for 1)."
+
+
+def test_a_request_is_described_in_the_forms_words():
+    request = parse({"cpus": 2, "memory_gb": 3.5, "disk_gb": 5, "gpus": 0, "runtime_hours": 0.25,
+                     "environment": "py-2"})
+    assert request.describe() == (f"2 CPU cores, 3.5 GB memory, 5 GB disk, no GPUs, 0.25 hours, "
+                                  f"{request.environment.display_name}")
