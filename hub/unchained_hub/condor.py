@@ -94,6 +94,10 @@ def _last_line(text):
     return lines[-1] if lines else ""
 
 
+# How much of a job's error output the spawn page shows.
+ERROR_OUTPUT_TAIL = 4096
+
+
 class UserCondor:
     """The HTCondor commands the hub runs as one user."""
 
@@ -155,6 +159,11 @@ class UserCondor:
         job idle, and the schedd may start it again at once on the same claim."""
         await self._call("condor_hold", f"{int(cluster)}", timeout=30)
 
+    async def error_output(self, path):
+        """The end (4 KiB) of a job's error output, read as the user: the hub
+        cannot read their files itself."""
+        return await self._call("/usr/bin/tail", "-c", str(ERROR_OUTPUT_TAIL), "--", path, timeout=15, schedd=False)
+
     async def ssh_to_job(self, cluster, *command, stdin=None, timeout=30):
         return await self._call("condor_ssh_to_job", f"{int(cluster)}.0", *command,
                                 stdin=stdin, timeout=timeout)
@@ -201,20 +210,20 @@ async def fetch_own_token(*, bin_dir="/usr/bin", runner=run, timeout=30):
 
 
 async def why_idle(cluster, *, bin_dir="/usr/bin", runner=run, timeout=30):
-    """HTCondor's own explanation for an idle job, in one line, or ''.
-
-    From `condor_q -better-analyze`: the first condition of the job's
-    requirements that no slot satisfies, e.g. `TARGET.Memory >= RequestMemory`.
-    """
+    """HTCondor's own explanation for an idle job, or None if it has none:
+    (the first condition of the job's requirements that no slot satisfies,
+    e.g. `TARGET.Memory >= RequestMemory`, or "" if every condition is met by
+    some machine, just none free now; the line of `condor_q -better-analyze`
+    that says so)."""
     result = await runner([f"{bin_dir}/condor_q", "-better-analyze", f"{int(cluster)}.0"],
                           timeout=timeout)
     if result.returncode != 0:
-        return ""
+        return None
     for line in result.stdout.splitlines():
         match = re.match(r"^\s*\[\d+\]\s+0\s+(.+?)\s*$", line)
         if match:
-            return f"no machine in the pool satisfies {match.group(1)}"
-    match = re.search(r"(\d+) are able to run your job", result.stdout)
-    if match and match.group(1) == "0":
-        return "no machine is free to run it now"
-    return ""
+            return match.group(1), line.strip()
+    match = re.search(r"^.*\b0 are able to run your job.*$", result.stdout, re.M)
+    if match:
+        return "", match.group(0).strip()
+    return None

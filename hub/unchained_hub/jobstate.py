@@ -7,6 +7,7 @@ home page. The spawner acts (waits, connects, stops, removes); this module
 only decides.
 """
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -111,6 +112,31 @@ def while_serving(ad, cluster, *, started, files_dir, now=None):
     return Verdict(ENDED, f"{server} is {JOB_STATUS.get(status, status)}.")
 
 
+# HTCondor's words for what a job asks for -> how the user would say what they asked for.
+_ASKED = (
+    ("GPUs", lambda a: f"{a['gpus']:g} GPU{'s' if a['gpus'] != 1 else ''}"),
+    ("Memory", lambda a: f"{a['memory_gb']:g} GB of memory"),
+    ("Cpus", lambda a: f"{a['cpus']:g} CPU core{'s' if a['cpus'] != 1 else ''}"),
+    ("Disk", lambda a: f"{a['disk_gb']:g} GB of disk"),
+)
+
+
+def idle_message(cluster, condition, asked):
+    """Why an idle job waits, for the user, from HTCondor's explanation
+    (`condor.why_idle`: the first condition no machine meets, "" if some
+    machine meets each but none is free) and what the user asked for
+    (`asked`: the form's fields, in its units)."""
+    waiting = f"Job {cluster}.0 is still waiting:"
+    if condition == "":
+        return f"{waiting} every machine that could run it is busy. It starts when one is free."
+    for word, said in _ASKED:
+        if re.search(rf"\b{word}\b", condition):
+            return (f"{waiting} no machine in the pool has the {said(asked)} you asked for. Press Stop Server, "
+                    "then start again asking for less, or ask the site admin which machines have more.")
+    return (f"{waiting} no machine in the pool meets its requirements. Press Stop Server and start again; "
+            "if it waits again, ask the site admin.")
+
+
 # Steps of taking a job out of the queue (`retire_step`).
 DONE = "done"                  # it has left the queue
 WAIT = "wait"                  # its files are on their way, or its server ends by itself
@@ -171,14 +197,18 @@ def worker_lost_message(cluster, host, after, *, files_dir):
             "back from that machine. Start a new server to go on; HTCondor runs it on a machine that answers.")
 
 
-def gone_message(cluster, history, *, log_dir, while_starting=True):
+def gone_message(cluster, history, *, log_dir, while_starting=True, error_output=""):
     """Why a job left the queue, for the user, from its final ad (`history`,
-    from condor_history; None if HTCondor has none)."""
+    from condor_history; None if HTCondor has none) and the end of its error
+    output (whose last line is quoted: it usually says what went wrong)."""
     history = history or {}
     reason = history.get("RemoveReason") or history.get("LastHoldReason") or history.get("HoldReason")
     if history.get("JobStatus") == COMPLETED:
         reason = reason or f"it exited with status {history.get('ExitCode')}"
     what = (f"Job {cluster}.0 ended before the server was ready" if while_starting
             else f"Your server (job {cluster}.0) ended")
-    return (f"{what}: {reason or 'no reason recorded'}. "
-            f"Its output is in ~/{log_dir}/job-{cluster}.err.")
+    lines = [line.strip() for line in error_output.splitlines() if line.strip()]
+    said = f' Its last words: "{lines[-1][:300]}".' if lines else ""
+    return (f"{what}: {reason or 'no reason recorded'}.{said} "
+            f"Its whole output is in ~/{log_dir}/job-{cluster}.err on the hub machine; if it does not say "
+            "what to change, send it to the site admin.")

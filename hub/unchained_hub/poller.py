@@ -122,7 +122,7 @@ class JobPoller:
         return self.jobs.get(cluster)
 
     async def why_idle(self, cluster):
-        """HTCondor's explanation for an idle job ('' if it has none)."""
+        """HTCondor's explanation for an idle job (see `condor.why_idle`)."""
         if not self._own_token:
             try:
                 await condor.fetch_own_token(bin_dir=self.bin_dir, runner=self.runner)

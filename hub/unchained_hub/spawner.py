@@ -6,6 +6,7 @@ place in JupyterHub and nothing else.
 """
 
 import asyncio
+import html
 import os
 import pwd
 import time
@@ -92,9 +93,15 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
     # -- progress -----------------------------------------------------------
 
-    def _emit(self, progress, message):
-        self.log.info("%s: %s", self._log_name, message)
-        self._events.append({"progress": progress, "message": message})
+    def _emit(self, progress, message, detail=""):
+        """A step on the spawn page; `detail` (HTCondor's own words, a job's
+        output) goes under it, folded."""
+        self.log.info("%s: %s%s", self._log_name, message, f" ({detail})" if detail else "")
+        event = {"progress": progress, "message": message}
+        if detail:
+            event["html_message"] = (f"{html.escape(message)}<details><summary>Details</summary>"
+                                     f"<pre>{html.escape(detail)}</pre></details>")
+        self._events.append(event)
         self._new_event.set()
 
     async def progress(self):
@@ -143,7 +150,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         self._emit(20, f"Submitted job {self.cluster}.0 for {request.describe()}")
         try:
             while True:
-                host = await self._wait_running(submitted_serial)
+                host = await self._wait_running(submitted_serial, request)
                 self._emit(60, f"Job {self.cluster}.0 is running on {host}; connecting to it")
                 try:
                     await self._connect(contract.settings_for_job(self.get_env()))
@@ -177,7 +184,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
                 await self._starting_verdict(self.poller.status(self.cluster))
             await asyncio.sleep(0.05)
 
-    async def _wait_running(self, submitted_serial):
+    async def _wait_running(self, submitted_serial, request):
         """The host the job runs on, once it runs."""
         poller = self.poller
         idle_since = None
@@ -198,8 +205,10 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
                 elif not explained and time.monotonic() - idle_since > self.idle_explain_after:
                     explained = True
                     why = await poller.why_idle(self.cluster)
-                    if why:
-                        self._emit(35, f"Job {self.cluster}.0 is still waiting: {why}")
+                    if why is not None:
+                        condition, htcondor_says = why
+                        self._emit(35, jobstate.idle_message(self.cluster, condition, request.asked()),
+                                   f"HTCondor: {htcondor_says}")
 
     async def _starting_verdict(self, ad):
         """The job's state while its server starts; the user's error if it cannot."""
@@ -212,8 +221,23 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
     async def _gone_message(self, while_starting):
         history = await condor.job_history(self.cluster, bin_dir=self.condor_bin_dir)
-        return jobstate.gone_message(self.cluster, history, log_dir=self.job_log_dir,
-                                     while_starting=while_starting)
+        output = await self._error_output()
+        message = jobstate.gone_message(self.cluster, history, log_dir=self.job_log_dir,
+                                        while_starting=while_starting, error_output=output)
+        if while_starting and output.strip():
+            lines = output.strip().splitlines()
+            self._emit(95, f"The end of job {self.cluster}.0's error output:", "\n".join(lines[-20:]))
+        return message
+
+    async def _error_output(self):
+        """The end of the job's error output ('' if it cannot be read)."""
+        home = pwd.getpwnam(self.user.name).pw_dir
+        path = os.path.join(home, self.job_log_dir, f"job-{int(self.cluster)}.err")
+        try:
+            return await self._condor().error_output(path)
+        except (condor.CondorError, OSError) as e:
+            self.log.warning("%s: could not read %s: %s", self._log_name, path, e)
+            return ""
 
     async def _connect(self, settings):
         """Open the server's tunnel (with its settings, on the first connect),

@@ -161,10 +161,16 @@ def test_a_module_that_does_not_load_ends_the_job_with_lmods_reason(lab, cvmfs_s
         cluster = re.search(r"Job (\d+)\.0 ended before the server was ready", text)
         assert cluster, text
         err = f"/home/alice/.jupyterhub-unchained/job-{cluster.group(1)}.err"
-        assert f"Its output is in ~/.jupyterhub-unchained/job-{cluster.group(1)}.err" in text
+        assert f"Its whole output is in ~/.jupyterhub-unchained/job-{cluster.group(1)}.err" in text
         output = " ".join(lab.exec("hub", "cat", err).stdout.split())  # Lmod wraps long lines
         assert "could not load the notebook environment (module load jupyter/1999.1)" in output
         assert "Ask your site admin" in output
+        # The spawn page shows the end of that output itself: its last line in
+        # the failure, the last lines folded under it.
+        assert "Its last words: " in text, text
+        shown = [e for e in events if "error output" in e.get("message", "")]
+        assert shown and "<details>" in shown[0]["html_message"], events
+        assert "could not load the notebook environment" in " ".join(shown[0]["html_message"].split())
     finally:
         if hub.server("alice", "unpublished") is not None:
             hub.stop("alice", "unpublished")

@@ -121,7 +121,14 @@ Step    Matched  Condition
 
 def test_why_idle_names_the_unmet_condition():
     why = run(condor.why_idle(4, runner=Transcript(Result(0, ANALYSIS, ""))))
-    assert why == "no machine in the pool satisfies TARGET.Memory >= RequestMemory"
+    assert why == ("TARGET.Memory >= RequestMemory", "[5]           0  TARGET.Memory >= RequestMemory")
+
+
+def test_why_idle_when_every_condition_is_met_somewhere():
+    analysis = ANALYSIS.replace("[5]           0", "[5]           2")
+    why = run(condor.why_idle(4, runner=Transcript(Result(0, analysis, ""))))
+    assert why == ("", "0 are able to run your job")
+    assert run(condor.why_idle(4, runner=Transcript(Result(1, "", "no such job")))) is None
 
 
 @pytest.fixture

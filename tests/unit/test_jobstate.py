@@ -130,22 +130,45 @@ def test_retiring_a_job_never_races_the_copy_of_its_files(case, step):
     assert step == expected
 
 
-@pytest.mark.parametrize("name, starting, message", [
-    ("history: removed", True,
-     "Job 1.0 ended before the server was ready: via condor_rm (by user alice). "
-     "Its output is in ~/.jupyterhub-unchained/job-1.err."),
-    ("history: removed after a hold", False,
-     "Your server (job 2.0) ended: via condor_rm (by user alice). Its output is in ~/.jupyterhub-unchained/job-2.err."),
-    ("history: completed", True,
-     "Job 5.0 ended before the server was ready: it exited with status 0. "
-     "Its output is in ~/.jupyterhub-unchained/job-5.err."),
+WHOLE = "whole output is in ~/.jupyterhub-unchained/job-{}.err on the hub machine; if it does not say " \
+        "what to change, send it to the site admin."
+
+
+@pytest.mark.parametrize("name, starting, output, message", [
+    ("history: removed", True, "",
+     "Job 1.0 ended before the server was ready: via condor_rm (by user alice). Its " + WHOLE.format(1)),
+    ("history: removed after a hold", False, "",
+     "Your server (job 2.0) ended: via condor_rm (by user alice). Its " + WHOLE.format(2)),
+    # The last line of its error output is what usually says what went wrong.
+    ("history: completed", True, "loading jupyter/2026.11\nModuleNotFoundError: No module named 'jupyterlab'\n\n",
+     "Job 5.0 ended before the server was ready: it exited with status 0. Its last words: "
+     "\"ModuleNotFoundError: No module named 'jupyterlab'\". Its " + WHOLE.format(5)),
 ])
-def test_why_a_job_left_the_queue(name, starting, message):
+def test_why_a_job_left_the_queue(name, starting, output, message):
     ad = ADS[name]
     assert jobstate.gone_message(ad["ClusterId"], ad, log_dir=".jupyterhub-unchained",
-                                 while_starting=starting) == message
+                                 while_starting=starting, error_output=output) == message
 
 
 def test_a_job_without_history_says_so():
-    assert jobstate.gone_message(9, None, log_dir="logs", while_starting=False) == \
-        "Your server (job 9.0) ended: no reason recorded. Its output is in ~/logs/job-9.err."
+    assert jobstate.gone_message(9, None, log_dir="logs", while_starting=False) == (
+        "Your server (job 9.0) ended: no reason recorded. Its whole output is in ~/logs/job-9.err on the hub "
+        "machine; if it does not say what to change, send it to the site admin.")
+
+
+@pytest.mark.parametrize("condition, message", [
+    ("TARGET.GPUs >= RequestGPUs", "no machine in the pool has the 1 GPU you asked for. Press Stop Server, then "
+                                   "start again asking for less, or ask the site admin which machines have more."),
+    ("TARGET.Memory >= RequestMemory", "no machine in the pool has the 2.5 GB of memory you asked for."),
+    ("TARGET.Cpus >= RequestCpus", "no machine in the pool has the 4 CPU cores you asked for."),
+    ("TARGET.Disk >= RequestDisk", "no machine in the pool has the 20 GB of disk you asked for."),
+    ('(TARGET.Machine =!= "ex1.lab.test")', "no machine in the pool meets its requirements. Press Stop Server"),
+    ("", "every machine that could run it is busy. It starts when one is free."),
+])
+def test_why_a_job_waits_in_the_forms_words(condition, message):
+    """HTCondor's condition names its own attributes and units (MB, KiB); the
+    user reads what they asked for, as the form asked it."""
+    asked = {"cpus": 4, "memory_gb": 2.5, "disk_gb": 20, "gpus": 1, "runtime_hours": 8}
+    text = jobstate.idle_message(7, condition, asked)
+    assert text.startswith("Job 7.0 is still waiting: ") and message in text, text
+    assert "TARGET" not in text and "Request" not in text

@@ -38,7 +38,7 @@ def rules(tmp_path_factory):
     alias = re.search(r"^Cmnd_Alias UNCHAINED_HUB = (.*?)\n(?!  )", text.replace("\\\n", "\n"),
                       re.MULTILINE | re.DOTALL).group(1)
     commands = [entry.strip() for entry in re.split(r",\s*\n", alias)]
-    assert len(commands) == 10, commands
+    assert len(commands) == 11, commands
     # sudo reads "\=", "\:" and "\," in arguments as the characters themselves.
     return [(program, re.sub(r"\\([=:,])", r"\1", args))
             for program, args in (command.split(" ", 1) for command in commands)]
@@ -96,6 +96,7 @@ def hub_command_lines():
         await record(user.remove(5))
         await record(user.remove(5, force=True))
         await record(user.hold(5))
+        await record(user.error_output("/home/alice/.jupyterhub-unchained/job-5.err"))
         await record(user.ssh_to_job(5, LAUNCHER, contract.STOP))
     asyncio.run(all_calls())
     lines.append(tunnel_argv(user))
@@ -132,6 +133,9 @@ def test_every_command_line_the_hub_builds_is_allowed(rules):
     ["/usr/bin/condor_rm", "5", "6"],
     ["/usr/bin/condor_rm", "-forcex", "-all"],
     ["/usr/bin/condor_hold", "-all"],
+    ["/usr/bin/tail", "-c", "4096", "--", "/etc/shadow"],
+    ["/usr/bin/tail", "-f", "/home/alice/.jupyterhub-unchained/job-5.err"],
+    ["/usr/bin/tail", "-c", "99999999", "--", "/home/alice/.jupyterhub-unchained/job-5.err"],
     ["/usr/bin/condor_hold", "-constraint", "true"],
     ["/usr/bin/condor_vacate_job", "5"],
     ["/usr/bin/condor_submit", "-terse", "/tmp/evil.sub"],
