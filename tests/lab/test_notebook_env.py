@@ -13,7 +13,7 @@ import re
 import time
 
 import pytest
-from hubclient import spawn
+from hubclient import spawn, start_in_background
 from labtest import GUEST_CA, LAB_DIR
 
 REPO = "notebooks.lab.test"
@@ -82,6 +82,8 @@ def test_the_build_records_its_backend_and_what_it_left_out(lab):
     manifest = json.loads(lab.exec("ex1", "cat", f"{ROOT}/envs/jupyter/{VERSION}/unchained-env.json").stdout)
     assert manifest["backend"] == "venv"
     assert set(manifest["left_out"]) == {"r-base", "r-irkernel"}
+    # Its own kernels; R comes from the job image (test_every_kernel_...).
+    assert manifest["kernels"] == ["bash", "python3"], manifest
     size = lab.exec("ex1", "du", "-sm", f"{ROOT}/envs/jupyter/{VERSION}").stdout.split()[0]
     print(f"\nenvironment {VERSION}: built in {manifest['build_seconds']} s (venv backend), {size} MB")
 
@@ -122,10 +124,13 @@ def test_the_job_runs_the_server_from_cvmfs_with_the_module_loaded(lab, cvmfs_se
 @pytest.mark.parametrize("kernel,code,expected", [
     ("python3", "import numpy; print(int(numpy.arange(7).sum() * 2))", "42"),
     ("bash", "echo $((6 * 7)) $(hostname)", "42 ex"),
+    # R and IRkernel come from the job image, in which this environment runs.
+    ("ir", "cat(6 * 7, R.version.string)", "42 R version 4."),
 ])
-def test_both_kernels_execute_code_over_the_websocket(lab, cvmfs_server, kernel, code, expected):
+def test_every_kernel_executes_code_over_the_websocket(lab, cvmfs_server, kernel, code, expected):
     specs = cvmfs_server.user_api("alice", "api/kernelspecs", server="cvmfs")[1]["kernelspecs"]
-    assert {"python3", "bash"} <= set(specs), sorted(specs)
+    assert set(specs) == {"python3", "bash", "ir"}, sorted(specs)
+    assert specs["ir"]["spec"]["display_name"] == "R", specs["ir"]
     result = kernel_exec(lab, cvmfs_server, kernel, code)
     assert result["status"] == "ok" and result["output"].startswith(expected), result
 
@@ -145,16 +150,19 @@ def test_the_xpra_desktop_is_registered_and_listed_in_the_job_image(lab, cvmfs_s
     assert "xprahtml5" in [s["name"] for s in info["server_processes"]], info
 
 
-def test_resource_usage_reports_the_jobs_memory_limit(cvmfs_server):
+def test_resource_usage_reports_cpu_and_memory_against_the_jobs_requests(cvmfs_server):
     status, metrics = cvmfs_server.user_api("alice", "api/metrics/v1", server="cvmfs")
     assert status == 200, metrics
     assert metrics["limits"]["memory"]["rss"] == 307 * 1024 * 1024  # memory_gb 0.3 -> 307 MB requested
-    assert metrics["rss"] > 0
+    assert metrics["limits"]["cpu"]["cpu"] == 1  # cpus 1
+    assert metrics["rss"] > 0 and metrics["cpu_percent"] >= 0
 
 
 def test_a_module_that_does_not_load_ends_the_job_with_lmods_reason(lab, cvmfs_server):
     hub = cvmfs_server
-    hub.start("alice", "unpublished", {**CVMFS_SERVER, "environment": "lab-unpublished"})
+    # Watched from the start, as the spawn page does (a page opened after the
+    # failure gets the failure alone).
+    start_in_background(hub, [], "alice", "unpublished", {**CVMFS_SERVER, "environment": "lab-unpublished"})
     try:
         events = hub.progress("alice", "unpublished")
         text = "\n".join(e.get("message", "") for e in events)
@@ -167,7 +175,8 @@ def test_a_module_that_does_not_load_ends_the_job_with_lmods_reason(lab, cvmfs_s
         assert "Ask your site admin" in output
         # The spawn page shows the end of that output itself: its last line in
         # the failure, the last lines folded under it.
-        assert "Its last words: " in text, text
+        last = [line.strip() for line in lab.exec("hub", "cat", err).stdout.splitlines() if line.strip()][-1]
+        assert f'Its last words: "{last}".' in text, (last, text)
         shown = [e for e in events if "error output" in e.get("message", "")]
         assert shown and "<details>" in shown[0]["html_message"], events
         assert "could not load the notebook environment" in " ".join(shown[0]["html_message"].split())
