@@ -59,8 +59,8 @@ class Request:
 
     def describe(self):
         """What was asked for, in the form's words and units."""
-        return (f"{self.cpus} CPU core{'s' if self.cpus != 1 else ''}, {self.memory_mb / 1024:g} GB memory, "
-                f"{self.disk_kb / (1024 * 1024):g} GB disk, "
+        return (f"{self.cpus} CPU core{'s' if self.cpus != 1 else ''}, {round(self.memory_mb / 1024, 2):g} GB "
+                f"memory, {round(self.disk_kb / (1024 * 1024), 2):g} GB disk, "
                 f"{self.gpus or 'no'} GPU{'s' if self.gpus != 1 else ''}, "
                 f"{self.runtime_seconds / 3600:g} hours, {self.environment.display_name}")
 

@@ -146,3 +146,5 @@ def test_a_request_is_described_in_the_forms_words():
                      "environment": "py-2"})
     assert request.describe() == (f"2 CPU cores, 3.5 GB memory, 5 GB disk, no GPUs, 0.25 hours, "
                                   f"{request.environment.display_name}")
+    # 0.6 GB is 614 MB for HTCondor, and 0.6 GB again for the user.
+    assert parse({"memory_gb": 0.6}).describe().startswith("1 CPU core, 0.6 GB memory, 2 GB disk, no GPUs")
