@@ -146,6 +146,15 @@ describe 'site.pp' do
       expect(json['JupyterHub']['ssl_cert']).to eq('/etc/jupyterhub/tls/hub.crt')
       expect(json['JupyterHub']['ssl_key']).to eq('/etc/jupyterhub/tls/hub.key')
     end
+
+    it "mends JupyterHub's spawn page with a template of its own" do
+      json = JSON.parse(catalogue.resource('File', '/etc/jupyterhub/jupyterhub_config.json')[:content])
+      expect(json['JupyterHub']['template_paths']).to eq(['/etc/jupyterhub/templates'])
+      is_expected.to contain_file('/etc/jupyterhub/templates')
+        .with(ensure: 'directory', recurse: true, purge: true, group: 'jupyterhub',
+              source: 'puppet:///modules/profile/jupyterhub/templates')
+        .that_notifies('Class[profile::jupyterhub::service]')
+    end
   end
 
   context 'on a hub that cannot reach the npm registry' do

@@ -19,6 +19,8 @@ class profile::jupyterhub::config {
       'cookie_secret_file' => "${state_dir}/jupyterhub_cookie_secret",
       # Notebook servers are HTCondor jobs that outlive a hub restart.
       'cleanup_servers'    => false,
+      # Pages of JupyterHub's that the site bundle mends (files/jupyterhub/templates).
+      'template_paths'     => ['/etc/jupyterhub/templates'],
     },
     'UnchainedSpawner'      => {
       'tunnel_python'  => "${profile::jupyterhub::venv}/bin/python3",
@@ -61,6 +63,15 @@ class profile::jupyterhub::config {
     owner  => 'root',
     group  => $service_user,
     mode   => '0750',
+  }
+  file { '/etc/jupyterhub/templates':
+    ensure  => directory,
+    owner   => 'root',
+    group   => $service_user,
+    mode    => '0640',  # and 0750 for the directory
+    recurse => true,
+    purge   => true,
+    source  => 'puppet:///modules/profile/jupyterhub/templates',
   }
   # Holds the services' tokens: readable by the hub only.
   file { '/etc/jupyterhub/jupyterhub_config.json':
