@@ -20,6 +20,7 @@ selenium = pytest.importorskip("selenium", reason="python3-selenium is missing: 
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -27,6 +28,21 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ARTIFACTS = LAB_DIR.parent / "artifacts" / "browser"
 NOTEBOOK = "where-am-i.ipynb"
+# The example of the original talk: numpy, matplotlib inline, an ipywidgets slider.
+TALK_NOTEBOOK = "sine.ipynb"
+TALK_CODE = """%matplotlib inline
+import numpy as np
+import matplotlib.pyplot as plt
+from ipywidgets import interact
+
+x = np.linspace(0, 2 * np.pi, 400)
+
+@interact(frequency=(1, 10))
+def sine(frequency=1):
+    plt.plot(x, np.sin(frequency * x))
+    plt.title(f"sin({frequency} x)")
+    plt.show()
+"""
 
 
 def hub_spki_pin(lab):
@@ -228,10 +244,13 @@ def test_a_notebook_cell_runs_on_an_execute_host(alice_lab):
 def test_the_status_bar_and_a_terminal_show_the_requested_resources(lab, alice_lab):
     driver, url, hub = alice_lab
     cluster, cpus, memory, disk = job_request(lab, hub, "alice", "e2e")
-    # jupyter-resource-usage: the job's memory request is the limit shown.
+    # jupyter-resource-usage: CPU, and memory against the job's request; the
+    # top bar has both as bars against the job's requests.
     usage = wait(driver, 30).until(lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".jp-StatusBar-Item")
-                                              if e.text.startswith("Mem:")])
-    assert re.fullmatch(rf"Mem: [\d.]+ / {memory}\.00 MB", usage[0]), usage
+                                              if "Mem:" in e.text])
+    assert re.fullmatch(rf"CPU: [\d.]+ % \| Mem: [\d.]+ / {memory}\.00 MB", usage[0]), usage
+    topbar = driver.find_element(By.ID, "jp-top-panel").text
+    assert "CPU:" in topbar and "Mem:" in topbar, topbar
     # xterm.js draws on a canvas; with alice's screen reader setting on, it
     # also writes the terminal's text into the page, where the test reads it.
     status = driver.execute_async_script("""
@@ -280,6 +299,96 @@ def test_the_xpra_desktop_shows_an_x11_application(alice_lab):
         driver.switch_to.window(driver.window_handles[0])
 
 
+def run_first_cell(driver):
+    """Run a freshly opened notebook's first cell (command mode, Shift+Enter)."""
+    prompt = wait(driver, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .jp-InputPrompt")))
+    prompt.click()
+    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+
+
+def plot_source(driver):
+    """The data URL of the plot the notebook shows (None until there is one)."""
+    images = driver.find_elements(By.CSS_SELECTOR, ".jp-Cell .jp-OutputArea-output img")
+    return images[0].get_attribute("src") if images else None
+
+
+def test_the_talks_notebook_draws_a_sine_and_its_slider_redraws_it(alice_lab):
+    driver, url, hub = alice_lab
+    notebook = {"cells": [{"cell_type": "code", "source": TALK_CODE, "metadata": {}, "outputs": [],
+                           "execution_count": None}],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                            "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    status, body = hub.user_api("alice", f"api/contents/{TALK_NOTEBOOK}", "e2e", method="PUT",
+                                body={"type": "notebook", "format": "json", "content": notebook})
+    assert status in (200, 201), (status, body)
+    driver.switch_to.window(driver.window_handles[0])
+    driver.get(f"{url}user/alice/e2e/lab/tree/{TALK_NOTEBOOK}")
+    wait_for_jupyterlab_notebook(driver)
+    run_first_cell(driver)
+    before = wait(driver, 120).until(plot_source)
+    slider = wait(driver, 30).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .noUi-handle")))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "talk-notebook-before.png"))
+    first = driver.get_screenshot_as_png()
+    slider.click()
+    slider.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    wait(driver, 30).until(lambda d: "4" in d.find_element(By.CSS_SELECTOR, ".jp-Cell .widget-readout").text)
+    # Each step of the slider redraws: the last one is done once the plot
+    # stays the same for a second with the kernel idle.
+    seen = []
+
+    def settled(d):
+        seen.append(plot_source(d) if "Idle" in d.find_element(By.ID, "jp-main-statusbar").text else None)
+        return len(seen) > 1 and seen[-1] is not None and seen[-1] == seen[-2] and seen[-1] != before
+
+    WebDriverWait(driver, 60, poll_frequency=1).until(settled)
+    after = seen[-1]
+    driver.save_screenshot(str(ARTIFACTS / "talk-notebook.png"))
+    assert after.startswith("data:image/png") and after != before
+    assert driver.get_screenshot_as_png() != first
+    shut_down_kernels(hub)
+
+
+def test_an_r_notebook_prints_its_version_and_draws_a_plot(alice_lab):
+    driver, url, hub = alice_lab
+    open_launcher(driver, url, "user/alice/e2e/")
+    cards = [card for card in driver.find_elements(By.CSS_SELECTOR, '.jp-LauncherCard[data-category="Notebook"]')
+             if card.get_attribute("title") == "R"]
+    assert cards, "the launcher offers no R notebook"
+    cards[0].click()
+    wait_for_jupyterlab_notebook(driver)
+    for code in ("R.version.string", "plot(1:10, main = 'R in the job')"):
+        cell = wait(driver, 60).until(EC.element_to_be_clickable(
+            (By.CSS_SELECTOR, ".jp-Notebook .jp-Cell.jp-mod-active .cm-content")))
+        cell.click()
+        cell.send_keys(code)
+        cell.send_keys(Keys.SHIFT, Keys.ENTER)
+    outputs = wait(driver, 120).until(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output")
+                                                 if "R version 4." in e.text])
+    assert re.search(r"R version 4\.\d+\.\d+", outputs[0].text), outputs[0].text
+    wait(driver, 60).until(plot_source)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "r-notebook.png"))
+    shut_down_kernels(hub)
+
+
+def wait_for_jupyterlab_notebook(driver):
+    """A notebook opened in JupyterLab, its kernel idle."""
+    wait(driver, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
+    wait(driver, 60).until(EC.invisibility_of_element_located((By.ID, "jupyterlab-splash")))
+    wait(driver, 120).until(lambda d: "Idle" in d.find_element(By.ID, "jp-main-statusbar").text)
+
+
+def shut_down_kernels(hub):
+    """End the kernels of alice's server: the small preset has room for a few only."""
+    status, kernels = hub.user_api("alice", "api/kernels", "e2e")
+    assert status == 200, kernels
+    for kernel in kernels:
+        status, body = hub.user_api("alice", f"api/kernels/{kernel['id']}", "e2e", method="DELETE")
+        assert status == 204, (status, body)
+
+
 def test_bob_gets_his_own_server_and_cannot_open_alices(lab, browser, alice_lab):
     _, url, hub = alice_lab
     driver = browser
@@ -318,3 +427,49 @@ def test_stopping_from_the_control_panel_ends_the_job_and_brings_files_home(lab,
     wait_for(lambda: cluster not in jobs_of(lab, "alice"), 60, f"job {cluster} to leave the queue")
     notebook = lab.exec("hub", "cat", f"jupyter-e2e/{NOTEBOOK}", user="alice").stdout
     assert "socket.gethostname()" in notebook and re.search(r"ex[12]\.lab\.test", notebook), notebook[:500]
+
+
+def test_a_saved_notebook_opens_with_its_outputs_after_a_restart(lab, alice_lab):
+    """After the stop above: started again from the form (on either worker),
+    the notebook saved in the first run opens with its output, not run again."""
+    driver, url, hub = alice_lab
+    driver.get(url + "hub/spawn/alice/e2e")
+    preset = wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-preset")))
+    Select(preset).select_by_value("small")
+    driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
+    wait_for_jupyterlab(driver)
+    driver.get(f"{url}user/alice/e2e/lab/tree/{NOTEBOOK}")
+    output = wait(driver, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea-output")))
+    assert re.fullmatch(r"'ex[12]\.lab\.test'", output.text.strip()), output.text
+    assert driver.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "notebook-after-restart.png"))
+
+
+def test_a_spawn_no_machine_can_run_says_why_and_stop_cancels_it(lab, browser):
+    driver = browser
+    url = lab.labctl("url").stdout.strip()
+    hub = Hub(url, lab.labctl("hub-token").stdout.strip())
+    log_in(driver, url, "alice", PASSWORDS["alice"])
+    try:
+        driver.get(url + "hub/spawn/alice/gpu")
+        gpus = wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-gpus")))
+        gpus.clear()
+        gpus.send_keys("1")
+        driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
+        says = "no machine in the pool has the 1 GPU you asked for"
+        wait(driver, 90).until(lambda d: says in d.find_element(By.ID, "progress-message").text)
+        message = driver.find_element(By.ID, "progress-message")
+        assert "TARGET.GPUs" not in message.text  # HTCondor's words: folded under Details
+        message.find_element(By.TAG_NAME, "summary").click()
+        assert "TARGET.GPUs" in message.text, message.text
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "spawn-waiting-for-a-gpu.png"))
+        cluster = int(re.search(r"Job (\d+)\.0 is still waiting", message.text).group(1))
+        driver.find_element(By.ID, "stop-server-btn").click()
+        wait_for(lambda: (hub.server("alice", "gpu") or {}).get("pending") is None
+                 and not (hub.server("alice", "gpu") or {}).get("ready"), 60, "the spawn to be cancelled")
+        wait_for(lambda: cluster not in jobs_of(lab, "alice"), 60, f"job {cluster} to leave the queue")
+    finally:
+        if hub.server("alice", "gpu") is not None:
+            hub.stop("alice", "gpu")
