@@ -69,13 +69,27 @@ def runtime_over(ad, now=None):
     return bool(started and runtime) and (time.time() if now is None else now) - started > runtime
 
 
+# HTCondor's hold code for a job that used more than it asked for (its cgroup's memory).
+OUT_OF_RESOURCES = 34
+
+
+def hold_reason(ad):
+    """Why HTCondor held the job: in the user's words where the cause is
+    known (HTCondor's own words then go to the hub's log), else HTCondor's."""
+    reason = ad.get("HoldReason") or "no reason given"
+    if ad.get("HoldReasonCode") == OUT_OF_RESOURCES and "memory" in reason and ad.get("RequestMemory"):
+        asked = round(ad["RequestMemory"] / 1024, 2)
+        return f"it used more memory than the {asked:g} GB you asked for. Start again asking for more memory"
+    return reason
+
+
 def while_starting(ad, cluster):
     """The verdict on a job whose server is not up yet (`ad` None: not in the queue)."""
     status = None if ad is None else ad.get("JobStatus")
     if status in (None, REMOVED, COMPLETED):
         return Verdict(GONE)
     if status == HELD:
-        return Verdict(FAILED, f"HTCondor held job {cluster}.0: {ad.get('HoldReason')}. "
+        return Verdict(FAILED, f"HTCondor held job {cluster}.0: {hold_reason(ad)}. "
                                "The job was removed; check your choices or ask the site admin.")
     if status == RUNNING:
         return Verdict(STARTED)
@@ -101,7 +115,7 @@ def while_serving(ad, cluster, *, started, files_dir, now=None):
     if status == HELD:
         if ad.get("HoldReasonSubCode") == RUNTIME_HOLD_SUBCODE:
             return Verdict(ENDED, f"{server} reached the run time you chose and was stopped by HTCondor.")
-        return Verdict(ENDED, f"{server} was held by HTCondor: {ad.get('HoldReason')}")
+        return Verdict(ENDED, f"{server} was held by HTCondor: {hold_reason(ad)}")
     if status in (IDLE, RUNNING):
         # Idle again, or (if the hub looked too late) already running again
         # elsewhere: either way evicted, and the server went with that run.

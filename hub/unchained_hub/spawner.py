@@ -216,8 +216,15 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         if verdict.state == jobstate.GONE:
             raise web.HTTPError(500, await self._gone_message(while_starting=True))
         if verdict.state == jobstate.FAILED:
+            self._log_hold_reason(ad)
             raise web.HTTPError(500, verdict.message)
         return verdict.state
+
+    def _log_hold_reason(self, ad):
+        """HTCondor's own words for a hold, which the user reads in theirs."""
+        if ad and ad.get("HoldReason"):
+            self.log.info("%s: HTCondor held job %s: %s (code %s)", self._log_name, ad.get("ClusterId"),
+                          ad["HoldReason"], ad.get("HoldReasonCode"))
 
     async def _gone_message(self, while_starting):
         history = await condor.job_history(self.cluster, bin_dir=self.condor_bin_dir)
@@ -326,6 +333,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             await self._server_ended(verdict.message)
             return 0
         if verdict.state == jobstate.ENDED:
+            self._log_hold_reason(ad)
             return await self._server_ended(verdict.message)
         if (self._tunnel is not None and self._tunnel.lost) or \
                 jobstate.disconnected_for(ad) > self.worker_lost_after:

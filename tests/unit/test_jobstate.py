@@ -172,3 +172,16 @@ def test_why_a_job_waits_in_the_forms_words(condition, message):
     text = jobstate.idle_message(7, condition, asked)
     assert text.startswith("Job 7.0 is still waiting: ") and message in text, text
     assert "TARGET" not in text and "Request" not in text
+
+
+def test_a_server_over_its_memory_is_told_in_the_forms_units():
+    """HTCondor's reason speaks of megabytes and request_memory; the user asked in GB."""
+    reason = ("Job has gone over cgroup memory limit of 512 megabytes. Last measured usage: 530 megabytes.  "
+              "Consider resubmitting with a higher request_memory.")
+    ad = {**ADS["held"], "HoldReasonCode": 34, "HoldReason": reason, "RequestMemory": 512}
+    verdict = serving(ad, started=STARTED_AT)
+    assert verdict.state == ENDED
+    assert verdict.message == ("Your server (job 3.0) was held by HTCondor: it used more memory than the 0.5 GB "
+                               "you asked for. Start again asking for more memory"), verdict.message
+    starting = jobstate.while_starting(ad, 3)
+    assert starting.state == jobstate.FAILED and "more memory than the 0.5 GB you asked for" in starting.message
