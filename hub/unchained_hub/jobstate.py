@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from .options import form_value
 from .submit import RUNTIME_ATTRIBUTE, RUNTIME_HOLD_SUBCODE
 
 JOB_STATUS = {1: "idle", 2: "running", 3: "removed", 4: "completed", 5: "held",
@@ -78,7 +79,7 @@ def hold_reason(ad):
     known (HTCondor's own words then go to the hub's log), else HTCondor's."""
     reason = ad.get("HoldReason") or "no reason given"
     if ad.get("HoldReasonCode") == OUT_OF_RESOURCES and "memory" in reason and ad.get("RequestMemory"):
-        asked = round(ad["RequestMemory"] / 1024, 2)
+        asked = form_value("memory_gb", ad["RequestMemory"] / 1024)
         return f"it used more memory than the {asked:g} GB you asked for. Start again asking for more memory"
     return reason
 

@@ -53,16 +53,17 @@ class Request:
     environment: Environment
 
     def asked(self):
-        """The resources asked for, by the form's fields and in its units."""
-        return {"cpus": self.cpus, "memory_gb": self.memory_mb / 1024, "disk_gb": self.disk_kb / (1024 * 1024),
-                "gpus": self.gpus, "runtime_hours": self.runtime_seconds / 3600}
+        """The resources asked for, by the form's fields, as the form took them."""
+        htcondor = {"cpus": self.cpus, "memory_gb": self.memory_mb / 1024, "disk_gb": self.disk_kb / (1024 * 1024),
+                    "gpus": self.gpus, "runtime_hours": self.runtime_seconds / 3600}
+        return {field: form_value(field, value) for field, value in htcondor.items()}
 
     def describe(self):
         """What was asked for, in the form's words and units."""
-        return (f"{self.cpus} CPU core{'s' if self.cpus != 1 else ''}, {round(self.memory_mb / 1024, 2):g} GB "
-                f"memory, {round(self.disk_kb / (1024 * 1024), 2):g} GB disk, "
-                f"{self.gpus or 'no'} GPU{'s' if self.gpus != 1 else ''}, "
-                f"{self.runtime_seconds / 3600:g} hours, {self.environment.display_name}")
+        a = self.asked()
+        return (f"{a['cpus']} CPU core{'s' if a['cpus'] != 1 else ''}, {a['memory_gb']:g} GB memory, "
+                f"{a['disk_gb']:g} GB disk, {a['gpus'] or 'no'} GPU{'s' if a['gpus'] != 1 else ''}, "
+                f"{a['runtime_hours']:g} hours, {self.environment.display_name}")
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,12 @@ def parse_request(options, choices):
         runtime_seconds=round(values["runtime_hours"] * 3600),
         environment=environments[environment],
     )
+
+
+def form_value(field, value):
+    """A value back in the form's units, rounded as the form takes it: 0.2 GB
+    is 205 MB for HTCondor, and 0.2 GB again here."""
+    return round(value, FIELDS[field][2])
 
 
 def amount(field, value):

@@ -148,3 +148,4 @@ def test_a_request_is_described_in_the_forms_words():
                                   f"{request.environment.display_name}")
     # 0.6 GB is 614 MB for HTCondor, and 0.6 GB again for the user.
     assert parse({"memory_gb": 0.6}).describe().startswith("1 CPU core, 0.6 GB memory, 2 GB disk, no GPUs")
+    assert parse({"memory_gb": 0.6}).asked()["memory_gb"] == 0.6
