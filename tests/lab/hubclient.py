@@ -124,6 +124,19 @@ def jobs_of(lab, owner):
     return [int(c) for c in out.split()]
 
 
+def left_queue(lab, owner, clusters):
+    """Whether none of `clusters` is in the owner's queue any more; False while
+    the schedd does not answer. After a schedd restart, its first RESCHEDULE
+    to the negotiator must authenticate, which it does blocking: if that meets
+    a negotiation cycle with this schedd, each waits for the other until the
+    schedd's 20 s authentication deadline, and no query is answered meanwhile."""
+    out = lab.exec("hub", "condor_q", "-all", "-constraint", f'Owner == "{owner}"', "-af", "ClusterId",
+                   check=False)
+    if out.returncode != 0:
+        return False
+    return not set(clusters) & {int(c) for c in out.stdout.split()}
+
+
 def start_in_background(hub, servers, user, name, options):
     """POST the start (which blocks up to 10 s) in a thread; return its result holder."""
     servers.append((user, name))

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import pytest
-from hubclient import Hub, job_of, jobs_of
+from hubclient import Hub, job_of, left_queue
 from labtest import LAB_DIR, PASSWORDS, wait_for
 
 selenium = pytest.importorskip("selenium", reason="python3-selenium is missing: run tests/install-host-packages")
@@ -424,7 +424,7 @@ def test_stopping_from_the_control_panel_ends_the_job_and_brings_files_home(lab,
     driver.get(url + "hub/home")
     wait(driver).until(EC.element_to_be_clickable((By.ID, "stop-e2e"))).click()
     wait(driver, 120).until(lambda d: hub.server("alice", "e2e") is None)
-    wait_for(lambda: cluster not in jobs_of(lab, "alice"), 60, f"job {cluster} to leave the queue")
+    wait_for(lambda: left_queue(lab, "alice", [cluster]), 60, f"job {cluster} to leave the queue")
     notebook = lab.exec("hub", "cat", f"jupyter-e2e/{NOTEBOOK}", user="alice").stdout
     assert "socket.gethostname()" in notebook and re.search(r"ex[12]\.lab\.test", notebook), notebook[:500]
 
@@ -469,7 +469,7 @@ def test_a_spawn_no_machine_can_run_says_why_and_stop_cancels_it(lab, browser):
         driver.find_element(By.ID, "stop-server-btn").click()
         wait_for(lambda: (hub.server("alice", "gpu") or {}).get("pending") is None
                  and not (hub.server("alice", "gpu") or {}).get("ready"), 60, "the spawn to be cancelled")
-        wait_for(lambda: cluster not in jobs_of(lab, "alice"), 60, f"job {cluster} to leave the queue")
+        wait_for(lambda: left_queue(lab, "alice", [cluster]), 60, f"job {cluster} to leave the queue")
     finally:
         if hub.server("alice", "gpu") is not None:
             hub.stop("alice", "gpu")

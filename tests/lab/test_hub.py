@@ -9,7 +9,7 @@ import re
 import time
 
 import pytest
-from hubclient import SMALL, Hub, job_of, jobs_of, spawn, start_in_background
+from hubclient import SMALL, Hub, job_of, jobs_of, left_queue, spawn, start_in_background
 from labtest import wait_for
 from secretscan import Sampler, files_holding, journal_holds
 
@@ -299,7 +299,7 @@ def test_unmatchable_job_is_explained_then_cancelled(lab, hub, servers):
     cluster = int(re.search(r"Submitted job (\d+)\.0", text).group(1))
     hub.stop("alice", "gpu")
     # The hub's poller takes the job out after the stop returns.
-    wait_for(lambda: cluster not in jobs_of(lab, "alice"), 30, "the cancelled spawn's job to be removed", interval=1)
+    wait_for(lambda: left_queue(lab, "alice", [cluster]), 30, "the cancelled spawn's job to be removed", interval=1)
 
 
 def test_held_job_removed_and_reason_shown(lab, hub, servers):

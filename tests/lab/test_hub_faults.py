@@ -3,7 +3,7 @@ restart, a job that vanished while the hub was down."""
 
 
 import pytest
-from hubclient import SMALL, job_of, jobs_of, spawn
+from hubclient import SMALL, job_of, jobs_of, left_queue, spawn
 from labtest import wait_for
 
 
@@ -59,7 +59,7 @@ def test_orphaned_job_is_removed(lab, hub):
                                 '+UnchainedRuntime = 600\n+UnchainedEnvironment = "lab-venv"\nqueue\n')
     cluster = int(cluster.split(".")[0])
     # orphan_grace is 60 s in the lab.
-    wait_for(lambda: cluster not in jobs_of(lab, "bob"), 120, "the orphaned job to be removed", interval=1)
+    wait_for(lambda: left_queue(lab, "bob", [cluster]), 120, "the orphaned job to be removed", interval=1)
 
 
 def _ready(hub):

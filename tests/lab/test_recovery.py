@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from hubclient import SMALL, job_of, jobs_of, spawn, start_in_background
+from hubclient import SMALL, job_of, jobs_of, left_queue, spawn, start_in_background
 from labtest import wait_for
 
 EXECUTE = ("ex1", "ex2")
@@ -80,7 +80,7 @@ def assert_worker_lost_reported(lab, hub, servers, name, lose, restore):
         wait_for(lambda: hub.server("alice", name) is None, 90, "the hub to report the server stopped",
                  interval=1)
         reported = time.monotonic() - t0
-        wait_for(lambda: cluster not in jobs_of(lab, "alice"), 30, "the lost job to leave the queue", interval=1)
+        wait_for(lambda: left_queue(lab, "alice", [cluster]), 30, "the lost job to leave the queue", interval=1)
         gone = time.monotonic() - t0
         log = hub_log_since(lab, since)
         assert f"The machine running your server (job {cluster}.0), {host}.lab.test, stopped answering" in log, log
@@ -206,7 +206,7 @@ def test_a_job_held_while_it_runs_is_reported_removed_and_its_files_come_home(la
     put_file(hub, "alice", "held", "kept.txt", "kept\n")
     lab.exec("hub", "condor_hold", "-reason", "the site admin needs this machine", str(cluster), user="alice")
     wait_for(lambda: hub.server("alice", "held") is None, 60, "the hub to report the server stopped", interval=1)
-    wait_for(lambda: cluster not in jobs_of(lab, "alice"), 30, "the held job to be removed", interval=1)
+    wait_for(lambda: left_queue(lab, "alice", [cluster]), 30, "the held job to be removed", interval=1)
     assert lab.exec("hub", "cat", "jupyter-held/kept.txt", user="alice").stdout == "kept\n"
     assert "was held by HTCondor: the site admin needs this machine" in hub_log_since(lab, since)
 

@@ -6,7 +6,7 @@ lab's Hiera data, as Puppet reads them."""
 
 import pytest
 import yaml
-from hubclient import job_of, jobs_of, spawn
+from hubclient import job_of, jobs_of, left_queue, spawn
 from labtest import LAB_DIR, kinit, wait_for
 
 SPAWNER = yaml.safe_load((LAB_DIR / "hiera/nodes/hub.lab.test.yaml").read_text())[
@@ -78,7 +78,7 @@ def test_owner_cannot_edit_her_notebook_jobs_limits(lab, hub, servers):
     status, _ = hub.user_api("alice", "api/status", "limits")
     assert status == 200
     hub.stop("alice", "limits")
-    wait_for(lambda: cluster not in jobs_of(lab, "alice"), 60, f"job {job} to leave the queue")
+    wait_for(lambda: left_queue(lab, "alice", [cluster]), 60, f"job {job} to leave the queue")
 
 
 # -- condor_submit of a marked job ------------------------------------------------
