@@ -36,7 +36,7 @@ host-packages:
 	tests/install-host-tools
 
 lint:
-	$(RUFF) check hub tests notebook-env cvmfs container notebook-env/build notebook-env/lock cvmfs/publish container/build \
+	$(RUFF) check hub tests notebook-env cvmfs container notebook-env/build notebook-env/lock puppet/lock-venvs cvmfs/publish container/build \
 		tests/doubles/cvmfs_server_double
 	puppet parser validate $(PUPPET_FILES)
 	puppet epp validate $(EPP_FILES)

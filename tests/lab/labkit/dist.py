@@ -1,9 +1,10 @@
 """Our own package, built from hub/ for the lab hosts.
 
 The wheel goes into STATE_DIR/dist, which every host sees read-only at
-config.GUEST_DIST; Puppet installs it from there (profile::python_venv
-reinstalls it whenever the file changes). It is rebuilt only when hub/ has
-changed since the last build.
+config.GUEST_DIST, with its version and sha256 as Hiera data beside it
+(PIN_FILE, `unchained::package`): Puppet installs exactly that wheel, the way
+a site pins the one in its wheelhouse, and again whenever its hash changes.
+It is rebuilt only when hub/ has changed since the last build.
 """
 
 import hashlib
@@ -12,10 +13,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import config
+from . import config, hiera
 from .run import run, say
 
 HUB_DIR = config.REPO_DIR / "hub"
+PIN_FILE = "unchained.yaml"
 
 
 def source_files():
@@ -44,7 +46,7 @@ def ensure_dist():
     out = dist_dir()
     stamp = config.STATE_DIR / "dist.digest"
     digest = source_digest()
-    if stamp.exists() and stamp.read_text() == digest and any(out.glob("*.whl")):
+    if stamp.exists() and stamp.read_text() == digest and any(out.glob("*.whl")) and (out / PIN_FILE).exists():
         return out
     say("building jupyterhub-unchained from hub/")
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +62,11 @@ def ensure_dist():
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("*.whl"):
             old.unlink()
-        for wheel in wheels.glob("*.whl"):
-            shutil.copy2(wheel, out / wheel.name)
+        (wheel,) = wheels.glob("*.whl")
+        shutil.copy2(wheel, out / wheel.name)
+    version = wheel.name.split("-")[1]
+    sha256 = hashlib.sha256((out / wheel.name).read_bytes()).hexdigest()
+    (out / PIN_FILE).write_text("---\n# Written by labctl for the wheel beside it.\n"
+                                + hiera.hash_of("unchained::package", {"version": version, "sha256": sha256}))
     stamp.write_text(digest)
     return out

@@ -21,10 +21,12 @@ from .run import run, say
 BASE_PACKAGES = config.LAB_DIR / "base-packages.txt"
 REPO_PACKAGES = config.LAB_DIR / "repo-packages.txt"
 SID_PACKAGES = config.LAB_DIR / "sid-packages.txt"
-WHEELHOUSE = config.LAB_DIR / "wheelhouse.txt"
-# The notebook environment's wheels, pinned with hashes.
+# The wheels the hosts' venvs (puppet/lock-venvs) and the notebook environment
+# install, each pinned with its hash.
+VENV_LOCKS = tuple(sorted((config.REPO_DIR / "puppet/site-modules/profile/files/venvs").glob("*-cp313-x86_64.txt")))
 NOTEBOOK_LOCK = config.REPO_DIR / "notebook-env" / "locks" / "pypi-cp313-x86_64.txt"
-INPUTS = (BASE_PACKAGES, REPO_PACKAGES, SID_PACKAGES, WHEELHOUSE, NOTEBOOK_LOCK, Path(__file__))
+LOCKS = (*VENV_LOCKS, NOTEBOOK_LOCK)
+INPUTS = (BASE_PACKAGES, REPO_PACKAGES, SID_PACKAGES, *LOCKS, Path(__file__))
 
 
 def packages(path):
@@ -164,10 +166,10 @@ def _download_wheels(wheels, log):
                 "--only-binary=:all:", "--implementation", "cp", "--python-version", py,
                 "--abi", f"cp{py}", "--abi", "abi3", "--abi", "none",
                 *[arg for platform in platforms for arg in ("--platform", platform)]]
-    run([*download, "--requirement", WHEELHOUSE], log=log, step="downloading the wheelhouse")
-    # The lock lists every dependency already (and pip checks its hashes).
-    run([*download, "--no-deps", "--requirement", NOTEBOOK_LOCK], log=log,
-        step="downloading the notebook environment's wheels")
+    # Each lock lists every dependency already, and pip checks their hashes.
+    for lock in LOCKS:
+        run([*download, "--no-deps", "--require-hashes", "--requirement", lock], log=log,
+            step=f"downloading the wheels of {lock.relative_to(config.REPO_DIR)}")
 
 
 def cache_size():

@@ -68,9 +68,13 @@
 # @param admin_services
 #   Services with the admin role, by name, with their API tokens (e.g. a site's monitoring).
 # @param requirements
-#   pip requirement lines of the hub's venv.
-# @param local_packages
-#   A directory of our own wheels to install (the lab's build of hub/).
+#   Pinned requirement lines of the hub's venv (profile::python_venv) besides
+#   jupyterhub-unchained: by default the lock made by puppet/lock-venvs.
+# @param unchained_package
+#   The version and sha256 of the jupyterhub-unchained wheel to install (Hiera
+#   `unchained::package`, shared with the execute hosts).
+# @param find_links
+#   A directory of wheels besides pip's configuration (e.g. the site's build of hub/).
 # @param venv
 #   Where the hub's Python environment lives.
 # @param state_dir
@@ -103,8 +107,9 @@
 class profile::jupyterhub (
   Hash[String[1], Hash[String[1], Data]] $config = {},
   Sensitive[Hash[Pattern[/\A[a-z][a-z0-9-]*\z/], String[32]]] $admin_services = Sensitive({}),
-  Array[String[1]] $requirements = ['jupyterhub==6.1.1', 'batchspawner==1.3.0', 'jupyterhub-unchained'],
-  Optional[Stdlib::Absolutepath] $local_packages = undef,
+  Array[Profile::Pinned_requirement] $requirements = profile::venv_lock('hub-cp313-x86_64.txt'),
+  Optional[Profile::Package_pin] $unchained_package = lookup('unchained::package', Optional[Profile::Package_pin], 'first', undef),
+  Optional[Stdlib::Absolutepath] $find_links = undef,
   Stdlib::Absolutepath $venv = '/opt/jupyterhub',
   Stdlib::Absolutepath $state_dir = '/var/lib/jupyterhub',
   Profile::Username $service_user = 'jupyterhub',
@@ -116,6 +121,12 @@ class profile::jupyterhub (
   Optional[Pattern[/\A-----BEGIN CERTIFICATE-----\n/]] $tls_certificate = undef,
   Optional[Sensitive[Pattern[/\A-----BEGIN [A-Z ]*PRIVATE KEY-----\n/]]] $tls_key = undef,
 ) {
+  if $unchained_package =~ Undef {
+    fail(@(MSG/L))
+      unchained::package is not set: give the version and sha256 of the jupyterhub-unchained \
+      wheel in your wheelhouse in Hiera (puppet/README.md, "Python packages")
+      | MSG
+  }
   if ($tls_certificate =~ Undef) != ($tls_key =~ Undef) {
     fail('profile::jupyterhub: tls_certificate and tls_key go together; set both or neither')
   }

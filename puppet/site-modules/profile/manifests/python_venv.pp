@@ -1,26 +1,36 @@
-# @summary A Python virtual environment with pinned requirements.
+# @summary A Python virtual environment of pinned, hash-checked packages.
 #
-# Packages come from wherever /etc/pip.conf (profile::pip) points. Wheels in
-# `local_packages` (a directory, e.g. one our own build fills) are copied in
-# and reinstalled whenever any of them changes, even at the same version.
+# Every requirement is `name==version --hash=sha256:...`, dependencies
+# included, and pip installs them with --require-hashes, --no-deps and
+# wheels only: nothing is resolved by name alone, nothing is built from
+# source, and a wheel whose content is not the one pinned (another index's,
+# a name squatter's) is refused. Wheels come from where /etc/pip.conf
+# (profile::pip) points, and from `find_links`. What pip installed last, and
+# where it took each wheel from, is in the venv's `pip-report.json`.
+#
+# A changed line is installed again, even at the same version when only its
+# hash changed; a package dropped from the list stays until the venv is made
+# afresh.
 #
 # @param requirements
-#   pip requirement lines, e.g. `jupyterhub==6.1.1`.
-# @param local_packages
-#   A directory of wheels to copy into the venv and prefer over the index.
+#   Pinned requirement lines, e.g. from profile::venv_lock.
+# @param find_links
+#   A directory of wheels to look in besides pip's configuration (e.g. the
+#   one the site builds its own packages into).
 # @param python
 #   The interpreter the venv is made from.
 define profile::python_venv (
-  Array[String[1]] $requirements,
-  Optional[Stdlib::Absolutepath] $local_packages = undef,
+  Array[Profile::Pinned_requirement, 1] $requirements,
+  Optional[Stdlib::Absolutepath] $find_links = undef,
   Stdlib::Absolutepath $python = '/usr/bin/python3',
 ) {
   $venv = $title
-  $pip = "${venv}/bin/pip"
-  $local_dir = "${venv}/local-packages"
-  $find_local = $local_packages ? {
+  $wanted = "${venv}/requirements.txt"
+  $installed = "${venv}/requirements.installed"
+  $changed = "${venv}/requirements.changed"
+  $links = $find_links ? {
     undef   => '',
-    default => " --find-links ${local_dir}",
+    default => " --find-links ${find_links}",
   }
 
   exec { "python venv ${venv}":
@@ -29,40 +39,21 @@ define profile::python_venv (
     require => Class['profile::pip'],
   }
 
-  file { "${venv}/requirements.txt":
+  file { $wanted:
     ensure  => file,
     mode    => '0644',
     content => "# Managed by Puppet (profile::python_venv).\n${requirements.join("\n")}\n",
     require => Exec["python venv ${venv}"],
   }
 
-  # Installed once per change of the requirements; the stamp records which.
-  $install = "${pip} install --quiet${find_local} -r ${venv}/requirements.txt"
+  # Only the lines that changed since the last install are installed again.
+  $pip = "${venv}/bin/pip install --quiet --require-hashes --no-deps --only-binary=:all: --force-reinstall${links}"
   exec { "pip install ${venv}":
-    command  => "${install} && cp ${venv}/requirements.txt ${venv}/requirements.installed",
-    unless   => "/usr/bin/cmp -s ${venv}/requirements.txt ${venv}/requirements.installed",
+    command  => "touch ${installed} && { grep -vxF -f ${installed} ${wanted} > ${changed} || true; } && { \
+! grep -q '^[^#]' ${changed} || ${pip} --report ${venv}/pip-report.json -r ${changed}; } && cp ${wanted} ${installed}",
+    unless   => "/usr/bin/cmp -s ${wanted} ${installed}",
     provider => shell,
     timeout  => 900,
-    require  => File["${venv}/requirements.txt"],
-  }
-
-  if $local_packages {
-    file { $local_dir:
-      ensure  => directory,
-      source  => $local_packages,
-      recurse => true,
-      purge   => true,
-      force   => true,
-      mode    => '0644',
-      require => Exec["python venv ${venv}"],
-      before  => Exec["pip install ${venv}"],
-      notify  => Exec["pip reinstall local ${venv}"],
-    }
-    exec { "pip reinstall local ${venv}":
-      command     => "${pip} install --quiet --no-deps --force-reinstall ${local_dir}/*.whl",
-      provider    => shell,
-      refreshonly => true,
-      require     => Exec["pip install ${venv}"],
-    }
+    require  => File[$wanted],
   }
 }

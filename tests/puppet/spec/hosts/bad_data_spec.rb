@@ -15,6 +15,9 @@ describe 'site.pp' do
     'bad-kerberos.example.test' => %r{user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab},
     'bad-proxy-version.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_version' expects a match for Profile::Proxy_version},
     'bad-proxy-source.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_source' expects .*Pattern},
+    'bad-requirement.example.test' =>
+      %r{Profile::Jupyterhub\]: parameter 'requirements' index 0 expects a match for Profile::Pinned_requirement},
+    'no-package-pin.example.test' => %r{unchained::package is not set: give the version and sha256},
   }.each do |certname, message|
     context "on #{certname}" do
       hiera_node certname

@@ -126,13 +126,19 @@ describe 'site.pp' do
       expect(catalogue.resource('File', sudoers)[:content]).not_to match(%r{ALL\s*=\s*\(ALL|\(root|NOPASSWD: ALL})
     end
 
-    it 'installs the pinned packages into the hub venv once per change' do
-      is_expected.to contain_file('/opt/jupyterhub/requirements.txt')
-        .with_content(%r{^jupyterhub==6\.1\.1$})
+    it 'installs the pinned packages into the hub venv once per change, every one by version and hash' do
+      content = catalogue.resource('File', '/opt/jupyterhub/requirements.txt')[:content]
+      lines = content.lines.map(&:chomp).reject { |l| l.start_with?('#') }
+      expect(lines).to include(%r{\Ajupyterhub==6\.1\.1 --hash=sha256:[0-9a-f]{64}\z})
+      expect(lines).to include('jupyterhub-unchained==1.0.0 --hash=sha256:' + '1' * 64)
+      expect(lines).to all(match(%r{\A[A-Za-z0-9._-]+==[^ ]+ --hash=sha256:[0-9a-f]{64}\z}))
+      exec = catalogue.resource('Exec', 'pip install /opt/jupyterhub')
+      expect(exec[:command]).to include('--require-hashes --no-deps --only-binary=:all:')
       is_expected.to contain_exec('pip install /opt/jupyterhub')
         .with_unless('/usr/bin/cmp -s /opt/jupyterhub/requirements.txt /opt/jupyterhub/requirements.installed')
         .that_notifies('Service[jupyterhub]')
     end
+
   end
 
   context 'on a hub with a certificate' do

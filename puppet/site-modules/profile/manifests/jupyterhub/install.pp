@@ -123,9 +123,10 @@ class profile::jupyterhub::install {
   }
 
   profile::python_venv { $venv:
-    requirements   => $profile::jupyterhub::requirements,
-    local_packages => $profile::jupyterhub::local_packages,
-    notify         => Service['jupyterhub'],
+    requirements => $profile::jupyterhub::requirements
+      + [profile::unchained_requirement($profile::jupyterhub::unchained_package)],
+    find_links   => $profile::jupyterhub::find_links,
+    notify       => Service['jupyterhub'],
   }
 
   file { '/etc/sudoers.d/jupyterhub':
