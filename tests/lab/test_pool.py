@@ -52,6 +52,17 @@ def server_job(lab):
     lab.exec("hub", "condor_rm", job, user="alice", check=False)
 
 
+def test_a_sites_own_knob_reaches_the_slot_ads_of_its_host_only(lab):
+    """htcondor::knobs of ex1 (its node data): written to config.d/90-site.conf,
+    after ours, and advertised by ex1's slots; ex2 has none."""
+    text = lab.exec("ex1", "cat", "/etc/condor/config.d/90-site.conf").stdout
+    assert 'UnchainedSite = "lab"' in text and "STARTD_ATTRS = $(STARTD_ATTRS) UnchainedSite" in text, text
+    assert lab.exec("ex2", "test", "-e", "/etc/condor/config.d/90-site.conf", check=False).returncode != 0
+    sites = lab.exec("hub", "condor_status", "-af", "Machine", "UnchainedSite").stdout.splitlines()
+    by_host = {line.split()[0]: line.split()[1] for line in sites}
+    assert by_host == {"ex1.lab.test": "lab", "ex2.lab.test": "undefined"}, sites
+
+
 def test_a_server_in_alices_job_is_reached_from_hub_through_ssh_to_job(lab, server_job):
     # condor_ssh_to_job asks the CCB on cm to have the starter connect back.
     # The user authenticates to it with an IDTOKEN that the local schedd

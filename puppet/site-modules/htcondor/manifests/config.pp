@@ -112,6 +112,12 @@ class htcondor::config {
     }
   }
 
+  unless $htcondor::knobs.empty {
+    htcondor::config_file { '90-site':
+      content => $htcondor::knobs.map |$name, $value| { "${name} = ${value}\n" }.join,
+    }
+  }
+
   if 'central_manager' in $htcondor::roles {
     htcondor::config_file { '50-central-manager':
       content => epp('htcondor/central_manager.conf.epp'),

@@ -88,6 +88,12 @@
 # @param debug
 #   Debug levels by daemon, e.g. `{'SCHEDD' => 'D_COMMAND'}`, written as
 #   `<DAEMON>_DEBUG` to `60-debug.conf`.
+# @param knobs
+#   The site's own HTCondor settings for this host (set it at the role level
+#   of Hiera for a role), e.g. `{'STARTD_ATTRS' => '$(STARTD_ATTRS) Site',
+#   'Site' => '"north"'}`, written in this order to `90-site.conf`, after ours,
+#   so that they win. A change reloads HTCondor; settings read only at start
+#   (network, shared port) need `systemctl restart condor`.
 class htcondor (
   Stdlib::Host $central_manager,
   Stdlib::Fqdn $uid_domain,
@@ -120,6 +126,7 @@ class htcondor (
   Optional[Pattern[/\A[A-Z0-9]([A-Z0-9.-]*[A-Z0-9])?\z/]] $kerberos_realm = undef,
   Optional[Sensitive[Pattern[/\A[A-Za-z0-9+\/]+=*\z/]]] $kerberos_keytab = undef,
   Hash[Pattern[/\A[A-Z_]+\z/], Pattern[/\A(D_[A-Z_]+(:[0-9])?[ ,]*)+\z/]] $debug = {},
+  Hash[Htcondor::Knob_name, Htcondor::Knob_value] $knobs = {},
 ) {
   if $user_kerberos and 'submit' in $roles and ($kerberos_realm =~ Undef or $kerberos_keytab =~ Undef) {
     fail('htcondor::user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab on a submit host')

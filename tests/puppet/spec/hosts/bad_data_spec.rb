@@ -17,6 +17,7 @@ describe 'site.pp' do
     'bad-proxy-source.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_source' expects .*Pattern},
     'bad-requirement.example.test' =>
       %r{Profile::Jupyterhub\]: parameter 'requirements' index 0 expects a match for Profile::Pinned_requirement},
+    'bad-knob.example.test'     => %r{parameter 'knobs' entry 'Site' expects a Htcondor::Knob_value},
     'no-package-pin.example.test' => %r{unchained::package is not set: give the version and sha256},
   }.each do |certname, message|
     context "on #{certname}" do

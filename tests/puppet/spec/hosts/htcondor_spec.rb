@@ -38,6 +38,14 @@ describe 'site.pp' do
       end
 
       it { is_expected.to contain_file('/etc/condor/tokens.d').with_mode('0700').with_purge(true) }
+
+      it "writes the site's knobs, the site's and the host's merged, after ours" do
+        is_expected.to contain_file("#{config_d}/90-site.conf")
+          .with_content(%r{^SCHEDD\.MAX_JOBS_PER_OWNER = 200$})
+          .with_content(%r{^STARTD_ATTRS = \$\(STARTD_ATTRS\) Site$})
+          .with_content(%r{^Site = "north"$})
+          .that_notifies('Exec[htcondor-reload]')
+      end
     end
 
     describe 'ordering and notification' do
