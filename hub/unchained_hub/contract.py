@@ -90,3 +90,23 @@ def is_username(name):
 def settings_for_job(env):
     """The server's settings the hub sends into the job (`ATTACH`)."""
     return {name: value for name, value in env.items() if name not in NOT_SENT}
+
+
+def check_spawner_settings(args, notebook_dir, environment):
+    """JupyterHub's own server settings (`c.Spawner.*`), which work here or are
+    refused with what to use instead. `args` follow the server's command in
+    the submit description (SAFE words); `default_url`, `debug` and
+    `environment` reach the server through the tunnel like every setting of
+    the hub's (`settings_for_job`), except the variables the job's own
+    environment gives (NOT_SENT). ValueError, for the admin, otherwise."""
+    for arg in args:
+        safe(arg, "c.Spawner.args: each argument is one word, and")
+    if notebook_dir:
+        raise ValueError("c.Spawner.notebook_dir has no effect with UnchainedSpawner and is refused: a server's "
+                         "root is the directory its job takes along, c.UnchainedSpawner.files_dir (relative "
+                         "to the user's home)")
+    for name in environment:
+        if name in NOT_SENT:
+            raise ValueError(f"c.Spawner.environment {name}: the job's own environment gives it and the hub's "
+                             "is not sent; set it in the notebook environment (environments[...].environment, "
+                             "or its Lmod module)")

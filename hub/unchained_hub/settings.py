@@ -16,8 +16,8 @@ from tornado import web
 from traitlets import Dict, Float, Unicode, default
 from traitlets.config import Configurable
 
-from . import options
-from .contract import safe
+from . import additions, options
+from .contract import check_spawner_settings, safe
 
 REFUSED_BATCHSPAWNER_SETTINGS = (
     "batch_script", "batch_submit_cmd", "batch_query_cmd", "batch_cancel_cmd", "exec_prefix",
@@ -152,6 +152,17 @@ class UnchainedSettings(Configurable):
         would match jobs to them all along.""",
     ).tag(config=True)
 
+    job_additions = Dict(
+        help="""The site's additions to every notebook job: `requirements` (a ClassAd
+        expression the job's machine must meet, e.g. `TARGET.Site == "north"`),
+        `accounting_groups` (the accounting group a job is charged to: `users`, a dict
+        user -> group, else `unix_groups`, a dict Unix group -> group where the first the
+        user is a member of wins, else `default`; the job gets `accounting_group` and
+        `accounting_group_user`) and `attributes` (a dict of job attributes of the
+        site's own: name -> number, true/false or text of `_./:@+=,-`). Checked when
+        the hub makes a spawner (`additions.py`).""",
+    ).tag(config=True)
+
     orphan_grace = Float(
         120.0,
         help="""Seconds after which a job of this hub that belongs to no server (left by a
@@ -180,6 +191,8 @@ class UnchainedSettings(Configurable):
         if not re.fullmatch(r"/[a-z0-9_./-]+", self.tunnel_dir):
             # JupyterHub keeps a server's address in lower case.
             raise ValueError(f"tunnel_dir {self.tunnel_dir!r}: an absolute path in lower case, please")
+        check_spawner_settings(self.args, self.notebook_dir, self.environment)
+        self._additions = additions.load(self.job_additions)
         return options.load_choices(self.resource_limits, self.presets, self.environments,
                                     self.default_environment)
 

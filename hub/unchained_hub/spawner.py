@@ -6,6 +6,8 @@ place in JupyterHub and nothing else.
 """
 
 import asyncio
+import contextlib
+import grp
 import html
 import os
 import pwd
@@ -119,7 +121,8 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         self._events = []
         request = self._request()
         try:
-            home = pwd.getpwnam(self.user.name).pw_dir
+            account = pwd.getpwnam(self.user.name)
+            home = account.pw_dir
         except KeyError:
             raise web.HTTPError(500, f"{self.user.name} has no account on the hub machine; "
                                      "ask the site admin") from None
@@ -130,7 +133,9 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         self._emit(5, "Preparing your files and HTCondor credentials")
         files_dir = self.server_files_dir
         description = submit.build(request, hub_id=self.hub_id, home=home, files_dir=files_dir,
-                                   log_dir=self.job_log_dir, lost_workers=self.poller.lost_workers())
+                                   log_dir=self.job_log_dir, lost_workers=self.poller.lost_workers(),
+                                   server_args=self.get_args(), additions=self._additions,
+                                   user=self.user.name, unix_groups=unix_groups(account))
         poller = self.poller
         try:
             await asyncio.gather(
@@ -419,3 +424,12 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
 class _JobRestarted(Exception):
     """The job went idle before its server came up: HTCondor starts it again."""
+
+
+def unix_groups(account):
+    """The names of the Unix groups of a `pwd` entry, its primary group included."""
+    names = set()
+    for gid in os.getgrouplist(account.pw_name, account.pw_gid):
+        with contextlib.suppress(KeyError):
+            names.add(grp.getgrgid(gid).gr_name)
+    return names

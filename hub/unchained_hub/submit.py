@@ -26,7 +26,8 @@ FAILED_STARTS_BEFORE_HOLD = 3
 IMAGE_HOLD_SUBCODE = 4702
 
 
-def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None):
+def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None, server_args=(),
+          additions=None, user=None, unix_groups=()):
     """The submit description (text for `condor_submit`'s standard input).
 
     `files_dir` and `log_dir` are relative to `home`, the job's initial
@@ -38,12 +39,16 @@ def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None):
     (a path on the workers) if it names one. It keeps off each worker of
     `lost_workers` ({host: when it was taken for lost, in seconds since the
     epoch}) until the collector has heard from that worker again.
+    `server_args` (the admin's `Spawner.args`) follow the command. The
+    site's `additions` (`additions.JobAdditions`) for `user`, a member of
+    `unix_groups`, add a requirement, an accounting group and attributes.
     """
     env = request.environment
     launcher_options = [f"--preload={module}" for module in env.preload]
     if env.lmod_module:
         launcher_options.append(f"--lmod={env.lmod_module}")
-    args = " ".join(("--files-dir", safe(files_dir, "files directory"), *launcher_options, "--", *env.command))
+    args = " ".join(("--files-dir", safe(files_dir, "files directory"), *launcher_options, "--", *env.command,
+                     *(safe(arg, "Spawner.args") for arg in server_args)))
     variables = " ".join(f"{name}={value}" for name, value in env.variables)
     if env.container_image:
         # The image is already on the worker (CVMFS at a site); HTCondor
@@ -74,13 +79,16 @@ def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None):
     ]
     if request.gpus:
         lines.append(f"request_gpus = {int(request.gpus)}")
-    if lost_workers:
-        # The collector keeps a dead worker's slots for a while (CLASSAD_LIFETIME),
-        # and the negotiator would match the job to them over and over.
-        # condor_submit adds its own requirements (memory, disk, ...) to these.
-        lines.append("requirements = " + " && ".join(
-            f'((TARGET.Machine =!= "{host_name(host)}") || (TARGET.LastHeardFrom > {int(since)}))'
-            for host, since in sorted(lost_workers.items())))
+    # condor_submit adds its own requirements (memory, disk, ...) to these.
+    requirements = [f"({additions.requirements})"] if additions and additions.requirements else []
+    # The collector keeps a dead worker's slots for a while (CLASSAD_LIFETIME),
+    # and the negotiator would match the job to them over and over.
+    requirements += [f'((TARGET.Machine =!= "{host_name(host)}") || (TARGET.LastHeardFrom > {int(since)}))'
+                     for host, since in sorted((lost_workers or {}).items())]
+    if requirements:
+        lines.append("requirements = " + " && ".join(requirements))
+    if additions:
+        lines += additions.lines_for(user, unix_groups)
     lines += _hold_policy(request, container=bool(env.container_image))
     lines += [
         f'+{HUB_ATTRIBUTE} = "{safe(hub_id, "hub id")}"',

@@ -130,6 +130,41 @@ def test_job_requests_exactly_what_was_chosen(lab, hub, servers):
     assert out == ["2", "307", str(2 * 1024 * 1024), "1800"]
 
 
+def test_the_sites_job_additions_reach_the_job_ad(lab, hub, servers):
+    """UnchainedSpawner.job_additions of the lab's hub (hiera/nodes/hub.lab.test.yaml):
+    alice is charged to her Unix group's accounting group, bob to his own; both
+    jobs carry the site's requirement and attribute."""
+    expected = {"alice": "group_lab.alice", "bob": "group_lab.bob.bob"}
+    for user in expected:
+        spawn(hub, servers, user, "site", SMALL)
+    for user, group in expected.items():
+        cluster = job_of(hub, user, "site")["cluster"]
+        ad = {attr: lab.job_attr(str(cluster), attr) for attr in ("AccountingGroup", "AcctGroupUser", "SiteProject")}
+        # Unevaluated (-af:r): evaluated alone, an expression about the machine is undefined.
+        ad["Requirements"] = lab.exec("hub", "condor_q", str(cluster), "-af:r", "Requirements").stdout
+        assert ad["AccountingGroup"] == group and ad["AcctGroupUser"] == user, ad
+        assert ad["SiteProject"] == "lab-notebooks", ad
+        assert 'TARGET.OpSys == "LINUX"' in ad["Requirements"], ad
+
+
+def test_jupyterhubs_own_server_settings_reach_the_server(lab, hub, servers):
+    """c.Spawner.args follow the server's command; default_url and environment
+    reach it through the tunnel, and so the kernels it starts."""
+    spawn(hub, servers, "alice", "settings", SMALL)
+    worker = remote_host(lab, job_of(hub, "alice", "settings")["cluster"]).split(".")[0]
+    commands = lab.exec(worker, "pgrep", "-a", "-u", "alice", "-f", "jupyterhub-singleuser").stdout
+    assert "--ServerApp.iopub_msg_rate_limit=5000" in commands, commands
+    before = set(lab.exec(worker, "pgrep", "-u", "alice", "-f", "ipykernel_launcher", check=False).stdout.split())
+    status, kernel = hub.user_api("alice", "api/kernels", "settings", method="POST", body={"name": "python3"})
+    assert status == 201, kernel
+    pids = wait_for(lambda: set(lab.exec(worker, "pgrep", "-u", "alice", "-f", "ipykernel_launcher",
+                                         check=False).stdout.split()) - before, 30, "the kernel to start")
+    environ = lab.exec(worker, "cat", f"/proc/{pids.pop()}/environ").stdout.split("\0")
+    env = dict(v.split("=", 1) for v in environ if "=" in v)
+    assert env.get("UNCHAINED_SITE_NOTE") == "lab" and env.get("JUPYTERHUB_DEFAULT_URL") == "/lab", env
+    hub.user_api("alice", f"api/kernels/{kernel['id']}", "settings", method="DELETE")
+
+
 # -- 3: no secret in the ClassAd ---------------------------------------------
 
 def test_no_token_in_job_ad_command_lines_or_logs(lab, hub, servers):

@@ -76,3 +76,13 @@ def test_a_bad_environment_is_refused_naming_it(env_id, spec, message):
 def test_load_refuses_no_environments():
     with pytest.raises(ValueError, match="environments is empty"):
         load({})
+
+
+def test_jupyterhubs_server_settings_work_or_are_refused_with_what_to_use():
+    contract.check_spawner_settings(["--ServerApp.terminals_enabled=False"], "", {"SITE": "north"})
+    with pytest.raises(ValueError, match="c.Spawner.args: each argument is one word"):
+        contract.check_spawner_settings(["--ServerApp.ip=0.0.0.0 --foo"], "", {})
+    with pytest.raises(ValueError, match="notebook_dir .* c.UnchainedSpawner.files_dir"):
+        contract.check_spawner_settings([], "~/work", {})
+    with pytest.raises(ValueError, match="environment PATH: .*environments\\[...\\].environment"):
+        contract.check_spawner_settings([], "", {"PATH": "/opt/bin"})

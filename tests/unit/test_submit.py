@@ -116,3 +116,11 @@ def test_workers_taken_for_lost_are_kept_off_until_heard_from_again_and_their_na
                                  '((TARGET.Machine =!= "ex2.lab.test") || (TARGET.LastHeardFrom > 1700000050))')
     with pytest.raises(ValueError):
         submit.build(REQ, **SPEC, lost_workers={'ex1") || (true': 1})
+
+
+def test_the_admins_server_arguments_follow_the_command_and_are_checked():
+    d = lines(submit.build(REQ, **SPEC, server_args=["--ServerApp.terminals_enabled=False"]))
+    assert d["arguments"] == ('"--files-dir jupyter -- /opt/env/bin/jupyterhub-singleuser '
+                              '--ServerApp.terminals_enabled=False"')
+    with pytest.raises(ValueError, match="Spawner.args"):
+        submit.build(REQ, **SPEC, server_args=["a b"])

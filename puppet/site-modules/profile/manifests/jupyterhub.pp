@@ -139,6 +139,7 @@ class profile::jupyterhub (
   $seconds = Variant[Integer[0], Float[0]]
   $relative_dir = Pattern[/\A[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\z/]
   $limit = Struct[{ 'min' => Numeric, 'max' => Numeric, 'default' => Numeric }]
+  $accounting_group = Pattern[/\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z/]
   $known_settings = {
     'JupyterHub'               => {
       'bind_url'            => Stdlib::HTTPUrl,
@@ -196,6 +197,24 @@ class profile::jupyterhub (
       'tunnel_probe_interval' => $seconds,
       'stop_grace'            => $seconds,
       'orphan_grace'          => $seconds,
+      # The hub's own rules (hub/unchained_hub/additions.py), so that a value
+      # that could break a submit description fails here, named.
+      'job_additions'         => Struct[{
+          Optional['requirements']      => Pattern[/\A[A-Za-z0-9_.:@+=,<>!&|()" *-]{1,2000}\z/],
+          Optional['accounting_groups'] => Struct[{
+              Optional['users']       => Hash[Profile::Username, $accounting_group],
+              Optional['unix_groups'] => Hash[Pattern[/\A[a-z_][a-z0-9_.-]{0,31}\z/], $accounting_group],
+              Optional['default']     => $accounting_group,
+          }],
+          Optional['attributes']        => Hash[Pattern[/\A[A-Za-z_][A-Za-z0-9_]{0,63}\z/],
+          Variant[Integer, Float, Boolean, Pattern[/\A[A-Za-z0-9_.\/:@+=,-]+\z/]]],
+      }],
+    },
+    'Spawner'                  => {
+      'args'         => Array[Pattern[/\A[A-Za-z0-9_.\/:@+=,-]+\z/]],
+      'default_url'  => Pattern[/\A\/[A-Za-z0-9_.\/:@+=,%?&-]*\z/],
+      'debug'        => Boolean,
+      'environment'  => Hash[Pattern[/\A[A-Za-z_][A-Za-z0-9_]*\z/], String],
     },
   }
   $config.each |$section, $settings| {

@@ -18,6 +18,9 @@ describe 'site.pp' do
     'bad-requirement.example.test' =>
       %r{Profile::Jupyterhub\]: parameter 'requirements' index 0 expects a match for Profile::Pinned_requirement},
     'bad-knob.example.test'     => %r{parameter 'knobs' entry 'Site' expects a Htcondor::Knob_value},
+    'bad-additions.example.test' =>
+      %r{entry 'UnchainedSpawner' entry 'job_additions' entry 'accounting_groups' entry 'default' expects a match},
+    'bad-args.example.test' => %r{entry 'Spawner' entry 'args' index 0 expects a match},
     'no-package-pin.example.test' => %r{unchained::package is not set: give the version and sha256},
   }.each do |certname, message|
     context "on #{certname}" do
