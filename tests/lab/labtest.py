@@ -77,7 +77,7 @@ def wait_for(predicate, timeout, what, interval=0.25):
 
 
 # The KDC's lab-only passwords (hiera/nodes/kdc.lab.test.yaml).
-PASSWORDS = {user: f"{user}-lab-password" for user in ("alice", "bob", "carol", "dave", "erin")}
+PASSWORDS = {user: f"{user}-lab-password" for user in ("alice", "bob", "carol", "dave", "erin", "frank")}
 
 
 # Where the hub keeps users' tickets, a directory each (hiera/nodes/hub.lab.test.yaml).

@@ -67,6 +67,12 @@
 #   for the hub to check.
 # @param admin_services
 #   Services with the admin role, by name, with their API tokens (e.g. a site's monitoring).
+# @param idle_culler
+#   Stop servers idle for `timeout` seconds (jupyterhub-idle-culler, from the
+#   hub's venv, as a service the hub runs with only the scopes it needs),
+#   checking every `every` seconds (default: timeout / 2), and servers older
+#   than `max_age` seconds whatever their activity (default 0: never); only
+#   the servers of `users` when that is given. Unset: no culling.
 # @param requirements
 #   Pinned requirement lines of the hub's venv (profile::python_venv) besides
 #   jupyterhub-unchained: by default the lock made by puppet/lock-venvs.
@@ -110,6 +116,12 @@ class profile::jupyterhub (
   Array[Profile::Pinned_requirement] $requirements = profile::venv_lock('hub-cp313-x86_64.txt'),
   Optional[Profile::Package_pin] $unchained_package = lookup('unchained::package', Optional[Profile::Package_pin], 'first', undef),
   Optional[Stdlib::Absolutepath] $find_links = undef,
+  Optional[Struct[{
+        'timeout'           => Integer[60],
+        Optional['every']   => Integer[10],
+        Optional['max_age'] => Integer[0],
+        Optional['users']   => Array[Profile::Username, 1],
+  }]] $idle_culler = undef,
   Stdlib::Absolutepath $venv = '/opt/jupyterhub',
   Stdlib::Absolutepath $state_dir = '/var/lib/jupyterhub',
   Profile::Username $service_user = 'jupyterhub',

@@ -222,6 +222,19 @@ describe 'site.pp' do
         end
       end
     end
+
+    it "runs the idle culler as a service of the hub's, with scopes for frank's servers only" do
+      json = JSON.parse(catalogue.resource('File', '/etc/jupyterhub/jupyterhub_config.json')[:content])
+      culler = json['JupyterHub']['services'].find { |s| s['name'] == 'idle-culler' }
+      expect(culler['command']).to eq(['/opt/jupyterhub/bin/python3', '-m', 'jupyterhub_idle_culler',
+                                       '--timeout=60', '--cull-every=10', '--max-age=0'])
+      expect(culler).not_to have_key('api_token')
+      role = json['JupyterHub']['load_roles'].find { |r| r['name'] == 'idle-culler' }
+      expect(role['services']).to eq(['idle-culler'])
+      expect(role['scopes']).to eq(['list:users!user=frank', 'read:users:activity!user=frank',
+                                    'read:servers!user=frank', 'delete:servers!user=frank'])
+      expect(json['JupyterHub']['load_roles'].find { |r| r['name'] == 'admin' }['services']).to eq(['lab-admin'])
+    end
   end
 end
 

@@ -41,12 +41,42 @@ class profile::jupyterhub::config {
     } },
   }
   $tokens = $profile::jupyterhub::admin_services.unwrap
-  $services = $tokens.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
-  $service_roles = $tokens.empty ? {
+  $admin_services = $tokens.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
+  $admin_roles = $tokens.empty ? {
+    true    => [],
+    default => [{ 'name' => 'admin', 'services' => $tokens.keys }],
+  }
+  # The idle culler: a service the hub starts, with the scopes it needs to
+  # find idle servers and stop them (restricted to some users if asked).
+  $culler = $profile::jupyterhub::idle_culler
+  if $culler {
+    $culler_args = [
+      "--timeout=${culler['timeout']}",
+      "--cull-every=${pick($culler['every'], $culler['timeout'] / 2)}",
+      "--max-age=${pick($culler['max_age'], 0)}",
+    ]
+    $filters = $culler['users'] ? {
+      undef   => [''],
+      default => $culler['users'].map |$user| { "!user=${user}" },
+    }
+    $culler_scopes = ['list:users', 'read:users:activity', 'read:servers', 'delete:servers'].map |$scope| {
+      $filters.map |$filter| { "${scope}${filter}" }
+    }.flatten
+    $culler_services = [{
+        'name'    => 'idle-culler',
+        'command' => ["${profile::jupyterhub::venv}/bin/python3", '-m', 'jupyterhub_idle_culler'] + $culler_args,
+    }]
+    $culler_roles = [{ 'name' => 'idle-culler', 'scopes' => $culler_scopes, 'services' => ['idle-culler'] }]
+  } else {
+    $culler_services = []
+    $culler_roles = []
+  }
+  $services = $admin_services + $culler_services
+  $service_roles = $services.empty ? {
     true    => {},
     default => { 'JupyterHub' => {
         'services'   => $services,
-        'load_roles' => [{ 'name' => 'admin', 'services' => $tokens.keys }],
+        'load_roles' => $admin_roles + $culler_roles,
     } },
   }
   # Where users' tickets go (profile::kerberos::client): the hub makes each
