@@ -18,7 +18,7 @@ demo: host-packages
 	$(LABCTL) up
 	@$(LABCTL) status
 	@echo
-	@echo "The demo site is up: an HTCondor pool of four Debian hosts, a CVMFS publisher and a KDC, configured by puppet/,"
+	@echo "The demo site is up: an HTCondor pool of four Debian hosts, a CVMFS publisher, a KDC and Prometheus, configured by puppet/,"
 	@echo "with JupyterHub at $$($(LABCTL) url) (REST API; an admin token: sudo $(LABCTL) hub-token)."
 	@echo "Log in at $$($(LABCTL) url) as alice (password alice-lab-password) or bob (bob-lab-password); lab-only passwords."
 	@echo "Start a notebook server for alice on a firewalled worker:"
@@ -26,6 +26,7 @@ demo: host-packages
 	@echo "The hub's certificate comes from the lab's own CA: $$($(LABCTL) ca) (import it into a browser to trust it)."
 	@echo "Run commands on a host:  sudo $(LABCTL) exec hub -- condor_status"
 	@echo "                         sudo $(LABCTL) exec --user alice hub -- condor_q"
+	@echo "Prometheus, scraping the hub's metrics: http://10.77.0.14:9090 (host mon)"
 	@echo "Stop it:                 sudo make demo-down"
 
 demo-down:

@@ -20,7 +20,7 @@ import contextlib
 import random
 import time
 
-from . import condor, jobstate
+from . import condor, jobstate, metrics
 
 # Seconds before a step of retiring a job that failed, or did not take
 # effect, is tried again.
@@ -169,12 +169,17 @@ class JobPoller:
     async def _query(self):
         self.queries += 1
         serial = self.queries
+        started = time.monotonic()
         try:
             jobs = await condor.query_jobs(self.hub_id, bin_dir=self.bin_dir, runner=self.runner)
         except (condor.CondorError, ValueError, OSError) as e:
+            metrics.SCHEDD_QUERY_FAILURES.inc()
             self.log.warning("schedd query failed, keeping the last known job status: %s", e)
             return
+        finally:
+            metrics.SCHEDD_QUERY_SECONDS.observe(time.monotonic() - started)
         self.jobs = jobs
+        metrics.count_running(jobs)
         self.answered_serial = serial
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()

@@ -19,7 +19,7 @@ from jupyterhub.apihandlers import default_handlers
 from tornado import web
 from traitlets import Integer, Unicode
 
-from . import condor, contract, jobstate, submit, tickets, tunnel
+from . import condor, contract, jobstate, metrics, submit, tickets, tunnel
 from .poller import JobPoller
 from .settings import UnchainedSettings
 
@@ -119,6 +119,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
 
     async def start(self):
         self._events = []
+        timer = metrics.SpawnTimer()
         request = self._request()
         try:
             account = pwd.getpwnam(self.user.name)
@@ -151,11 +152,13 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
                                          "Ask the site admin to add you to the hub's users.") from None
             raise web.HTTPError(500, f"Your job could not be submitted: {e}") from None
         poller.claim(self.cluster)
+        timer.phase_done("submit")
         submitted_serial = poller.queries
         self._emit(20, f"Submitted job {self.cluster}.0 for {request.describe()}")
         try:
             while True:
                 host = await self._wait_running(submitted_serial, request)
+                running_at = time.monotonic()
                 self._emit(60, f"Job {self.cluster}.0 is running on {host}; connecting to it")
                 try:
                     await self._connect(contract.settings_for_job(self.get_env()))
@@ -163,8 +166,13 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
                 except _JobRestarted:
                     self._emit(40, f"Job {self.cluster}.0 stopped on {host} before its server came up; "
                                    "HTCondor starts it again (and holds it if that keeps failing)")
+            timer.phase_done("queue", at=running_at)
+            timer.phase_done("job_start", at=self._tunnel.server_started_at)
+            timer.phase_done("connect")
             self._emit(90, "Connected; waiting for JupyterLab to answer")
             await self._wait_answering()
+            timer.phase_done("ready")
+            timer.done()
         except asyncio.CancelledError:
             # Stop pressed while starting: JupyterHub stops the server a second
             # later and fails if the start has not ended by then. The poller

@@ -40,7 +40,7 @@ import struct
 import time
 import urllib.parse
 
-from . import acl, commands
+from . import acl, commands, metrics
 from .condor import schedd_command_slot
 from .contract import ANSWER, FDPASS_MODULE, SERVER_SOCKET, SESSION_DIR, STOP, safe
 
@@ -156,6 +156,7 @@ class Tunnel:
         self.lost_after = lost_after
         self.on_lost = on_lost
         self.lost = False
+        self.server_started_at = None  # when the job last answered that it started the server (monotonic)
         self._proc = None
         self._answers = None
         self._task = None
@@ -251,6 +252,7 @@ class Tunnel:
             started = await self._answer(proc, max(0.1, deadline - time.monotonic()))
         if not started.get("started"):
             raise TunnelError(started.get("error") or f"unexpected answer {started}")
+        self.server_started_at = time.monotonic()
         # The server has its settings: the hub needs them no more.
         self._settings = None
         ready = await self._answer(proc, self.ready_timeout)
@@ -315,6 +317,7 @@ class Tunnel:
                 self.lost = True
                 self.log.error("tunnel to job %s could not be re-established for %.0f s while the job runs "
                                "(%s): its worker is lost", self.cluster, self.lost_after, reason)
+                metrics.TUNNEL_RECONNECTS.labels("lost").inc()
                 if self.on_lost:
                     self.on_lost()
                 return False
@@ -331,6 +334,7 @@ class Tunnel:
                 self.log.error("tunnel to job %s: %s", self.cluster, reason)
                 continue
             self.log.info("tunnel to job %s re-established in %.2f s", self.cluster, time.monotonic() - started)
+            metrics.TUNNEL_RECONNECTS.labels("reconnected").inc()
             return True
         return False
 

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-HOSTS = ["cm", "hub", "pub", "kdc", "ex1", "ex2"]
+HOSTS = ["cm", "hub", "pub", "kdc", "mon", "ex1", "ex2"]
 POOL_HOSTS = ["cm", "hub", "ex1", "ex2"]
 
 

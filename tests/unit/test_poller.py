@@ -6,6 +6,7 @@ import logging
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 from unchained_hub import condor
 from unchained_hub import poller as poller_module
 from unchained_hub.condor import Result
@@ -73,7 +74,9 @@ def test_failed_query_keeps_last_known_status():
         await asyncio.sleep(0.1)
         await poller.next_update(timeout=0.2)
         return poller.status(1)
+    failures = REGISTRY.get_sample_value("unchained_schedd_query_failures_total") or 0
     assert asyncio.run(scenario())["JobStatus"] == 2
+    assert REGISTRY.get_sample_value("unchained_schedd_query_failures_total") > failures
 
 
 class FakeCondor:

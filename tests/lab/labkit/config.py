@@ -85,6 +85,7 @@ HOSTS = (
     Host("hub", f"{SUBNET_PREFIX}.11", firewalled=False),
     Host("pub", f"{SUBNET_PREFIX}.12", firewalled=False),
     Host("kdc", f"{SUBNET_PREFIX}.13", firewalled=False),
+    Host("mon", f"{SUBNET_PREFIX}.14", firewalled=False),
     Host("ex1", f"{SUBNET_PREFIX}.21", firewalled=True),
     Host("ex2", f"{SUBNET_PREFIX}.22", firewalled=True),
 )

@@ -2,7 +2,8 @@
 Hiera data (config.SECRETS_FILE in config.secrets_dir(), which every host
 sees read-only at GUEST_SECRETS): the pool signing key, the token of the
 hub's admin service, the hub's TLS certificate and key from the lab's own CA,
-and the submit host's keytabs from the lab's KDC.
+the token Prometheus scrapes the hub's metrics with, and the submit host's
+keytabs from the lab's KDC.
 """
 
 import os
@@ -10,6 +11,9 @@ import secrets
 
 from . import config, hiera, tls
 from .config import LabError
+
+# The token of Prometheus (mon), which the hub knows as the service `prometheus`.
+METRICS_TOKEN_KEY = "profile::prometheus::hub_token"
 
 
 def secrets_file():
@@ -33,6 +37,12 @@ def ensure_secrets():
                     + hiera.hash_of(config.ADMIN_TOKEN_KEY, {config.ADMIN_SERVICE: secrets.token_hex(32)})
                     + hiera.literal("profile::jupyterhub::tls_certificate", certificate)
                     + hiera.literal("profile::jupyterhub::tls_key", key))
+    if not hiera.has_key(path.read_text(), METRICS_TOKEN_KEY):
+        token = secrets.token_hex(32)
+        with open(path, "a") as f:
+            f.write(hiera.hash_of("profile::jupyterhub::metrics_services", {"prometheus": token})
+                    + hiera.scalar(METRICS_TOKEN_KEY, token)
+                    + hiera.literal("profile::prometheus::ca_certificate", tls.ca_file().read_text()))
     return directory
 
 

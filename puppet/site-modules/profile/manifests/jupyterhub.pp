@@ -67,6 +67,10 @@
 #   for the hub to check.
 # @param admin_services
 #   Services with the admin role, by name, with their API tokens (e.g. a site's monitoring).
+# @param metrics_services
+#   Services whose token may read `/hub/metrics` and nothing else (the role
+#   `metrics`, scope `read:metrics`), by name, with their API tokens: the
+#   site's Prometheus (profile::prometheus).
 # @param idle_culler
 #   Stop servers idle for `timeout` seconds (jupyterhub-idle-culler, from the
 #   hub's venv, as a service the hub runs with only the scopes it needs),
@@ -113,6 +117,7 @@
 class profile::jupyterhub (
   Hash[String[1], Hash[String[1], Data]] $config = {},
   Sensitive[Hash[Pattern[/\A[a-z][a-z0-9-]*\z/], String[32]]] $admin_services = Sensitive({}),
+  Sensitive[Hash[Pattern[/\A[a-z][a-z0-9-]*\z/], String[32]]] $metrics_services = Sensitive({}),
   Array[Profile::Pinned_requirement] $requirements = profile::venv_lock('hub-cp313-x86_64.txt'),
   Optional[Profile::Package_pin] $unchained_package = lookup('unchained::package', Optional[Profile::Package_pin], 'first', undef),
   Optional[Stdlib::Absolutepath] $find_links = undef,

@@ -1,2 +1,2 @@
 # The roles a host can have; see the classes of this module.
-type Role::Name = Enum['central_manager', 'hub', 'submit', 'execute', 'cvmfs_publisher', 'kdc']
+type Role::Name = Enum['central_manager', 'hub', 'submit', 'execute', 'cvmfs_publisher', 'kdc', 'monitoring']

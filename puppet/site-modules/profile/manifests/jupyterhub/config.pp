@@ -2,7 +2,7 @@
 #
 # `/etc/jupyterhub/jupyterhub_config.json` is the `config` parameter of
 # `profile::jupyterhub` merged over the defaults below, with the TLS files
-# and the admin services added. Every change here restarts the hub
+# and the services added (admin, metrics, the idle culler). Every change here restarts the hub
 # (config ~> service); a change of the unit reloads systemd first.
 #
 # @api private
@@ -46,6 +46,12 @@ class profile::jupyterhub::config {
     true    => [],
     default => [{ 'name' => 'admin', 'services' => $tokens.keys }],
   }
+  $scrapers = $profile::jupyterhub::metrics_services.unwrap
+  $metrics_services = $scrapers.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
+  $metrics_roles = $scrapers.empty ? {
+    true    => [],
+    default => [{ 'name' => 'metrics', 'scopes' => ['read:metrics'], 'services' => $scrapers.keys }],
+  }
   # The idle culler: a service the hub starts, with the scopes it needs to
   # find idle servers and stop them (restricted to some users if asked).
   $culler = $profile::jupyterhub::idle_culler
@@ -71,12 +77,12 @@ class profile::jupyterhub::config {
     $culler_services = []
     $culler_roles = []
   }
-  $services = $admin_services + $culler_services
+  $services = $admin_services + $metrics_services + $culler_services
   $service_roles = $services.empty ? {
     true    => {},
     default => { 'JupyterHub' => {
         'services'   => $services,
-        'load_roles' => $admin_roles + $culler_roles,
+        'load_roles' => $admin_roles + $metrics_roles + $culler_roles,
     } },
   }
   # Where users' tickets go (profile::kerberos::client): the hub makes each
