@@ -1,5 +1,9 @@
 # @summary pip and venv, and where pip takes packages from.
 #
+# `/etc/pip.conf` is a whole-host file: Puppet writes it only when the site
+# says where pip looks (`index_url` or `find_links`), and leaves it alone
+# otherwise.
+#
 # Production hosts use PyPI or the site's own index; an air-gapped site
 # (like the test lab) points `find_links` at a wheelhouse and sets
 # `no_index`, so pip never tries to reach anything else.
@@ -26,6 +30,9 @@ class profile::pip (
     ensure => installed,
   }
 
+  if $index_url =~ Undef and $find_links =~ Undef {
+    return()
+  }
   file { '/etc/pip.conf':
     ensure  => file,
     mode    => '0644',

@@ -21,6 +21,7 @@ describe 'site.pp' do
     'bad-additions.example.test' =>
       %r{entry 'UnchainedSpawner' entry 'job_additions' entry 'accounting_groups' entry 'default' expects a match},
     'bad-args.example.test' => %r{entry 'Spawner' entry 'args' index 0 expects a match},
+    'bad-krb5.example.test' => %r{manage_krb5_conf needs profile::kerberos::client::kdcs, profile::kerberos::client::admin_server, profile::kerberos::client::domain},
     'no-package-pin.example.test' => %r{unchained::package is not set: give the version and sha256},
   }.each do |certname, message|
     context "on #{certname}" do

@@ -1,5 +1,12 @@
-# @summary The site's Kerberos realm in `/etc/krb5.conf`, on every host.
+# @summary The Kerberos client tools, and the site's realm in `/etc/krb5.conf` if asked.
 #
+# `/etc/krb5.conf` is a whole-host file: it is Puppet's only with
+# `manage_krb5_conf` (a site whose hosts have it from elsewhere leaves it off,
+# and sets `default_ccache_name` there as `ccache_dir` says).
+#
+# @param manage_krb5_conf
+#   Write `/etc/krb5.conf` from the parameters below (realm, kdcs,
+#   admin_server and domain are then required).
 # @param realm
 #   The realm, e.g. `EXAMPLE.ORG`.
 # @param kdcs
@@ -29,10 +36,11 @@
 # @param packages
 #   Client tools (kinit, klist).
 class profile::kerberos::client (
-  Profile::Krb5_realm $realm,
-  Array[Stdlib::Host, 1] $kdcs,
-  Stdlib::Host $admin_server,
-  Stdlib::Fqdn $domain,
+  Boolean $manage_krb5_conf = false,
+  Optional[Profile::Krb5_realm] $realm = undef,
+  Optional[Array[Stdlib::Host, 1]] $kdcs = undef,
+  Optional[Stdlib::Host] $admin_server = undef,
+  Optional[Stdlib::Fqdn] $domain = undef,
   Optional[Pattern[/\A\/[A-Za-z0-9_.\/-]+\z/]] $ccache_dir = undef,
   Profile::Krb5_duration $ticket_lifetime = '24h',
   Profile::Krb5_duration $renew_lifetime = '7d',
@@ -41,6 +49,14 @@ class profile::kerberos::client (
 ) {
   package { $packages:
     ensure => installed,
+  }
+  unless $manage_krb5_conf {
+    return()
+  }
+  $missing = { 'realm' => $realm, 'kdcs' => $kdcs, 'admin_server' => $admin_server, 'domain' => $domain }
+    .filter |$key, $value| { $value =~ Undef }.keys
+  unless $missing.empty {
+    fail("profile::kerberos::client::manage_krb5_conf needs ${missing.map |$k| { "profile::kerberos::client::${k}" }.join(', ')}")
   }
   file { '/etc/krb5.conf':
     ensure  => file,
