@@ -35,7 +35,7 @@ class CondorError(RuntimeError):
 
 
 class TicketError(CondorError):
-    """The schedd wants the user's Kerberos ticket (htcondor::user_kerberos)
+    """The schedd wants the user's Kerberos ticket (unchained_htcondor::user_kerberos)
     and the user has none that is valid."""
 
 
@@ -52,7 +52,7 @@ class Result:
 
 
 # How many of the users' HTCondor commands the hub runs at once. Each one
-# authenticates to the schedd (Kerberos with htcondor::user_kerberos), which
+# authenticates to the schedd (Kerberos with unchained_htcondor::user_kerberos), which
 # serves them one at a time: 100 servers started at once on the lab made
 # some 400 such commands within seconds, and the schedd failed dozens of them
 # past their authentication deadline. Queued here, they all get through.

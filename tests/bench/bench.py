@@ -197,7 +197,7 @@ def require_cpus(lab, needed):
     cpus = benchlib.pool_cpus(lab.exec("hub", "condor_status", "-af", "Machine", "TotalCpus").stdout)
     if cpus < needed:
         raise BenchError(f"the pool has {cpus} CPUs, {needed} servers at once need {needed}: "
-                         "raise htcondor::num_cpus of ex1 and ex2 in tests/lab/hiera")
+                         "raise unchained_htcondor::num_cpus of ex1 and ex2 in tests/lab/hiera")
 
 
 def answers(side, server, timeout=2):
@@ -547,7 +547,7 @@ def run(args):
     lab = Lab()
     # Configures what changed in the lab's Hiera (the bench's slots and light
     # environment), and gives alice and bob the Kerberos tickets both hubs'
-    # HTCondor commands need (htcondor::user_kerberos).
+    # HTCondor commands need (unchained_htcondor::user_kerberos).
     say("labctl up")
     lab.up()
     raw = {"ours": {}, "baseline": {}}

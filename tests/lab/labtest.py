@@ -86,7 +86,7 @@ CCACHE_DIR = "/run/krb5cc"
 
 def kinit(lab, user):
     """Give a user the ticket a login to the hub gives: the hub's schedd takes
-    users' commands only with one (htcondor::user_kerberos). As a login does,
+    users' commands only with one (unchained_htcondor::user_kerberos). As a login does,
     the hub's account first makes the user's ticket directory (auth.py)."""
     uid = int(lab.exec("hub", "id", "-u", user).stdout)
     lab.exec("hub", "runuser", "-u", "jupyterhub", "--", HUB_PYTHON, "-c",

@@ -136,7 +136,7 @@ def test_the_hub_speaks_https_only_with_a_certificate_from_the_site_ca(lab):
 
 
 def test_without_a_ticket_htcondor_refuses_and_the_hub_says_log_in_again(lab, hub, servers):
-    """htcondor::user_kerberos: the hub's schedd takes a user's changes only
+    """unchained_htcondor::user_kerberos: the hub's schedd takes a user's changes only
     with a valid Kerberos ticket; queries need none."""
     lab.exec("hub", "kdestroy", user="bob")
     try:

@@ -53,7 +53,7 @@ def server_job(lab):
 
 
 def test_a_sites_own_knob_reaches_the_slot_ads_of_its_host_only(lab):
-    """htcondor::knobs of ex1 (its node data): written to config.d/90-site.conf,
+    """unchained_htcondor::knobs of ex1 (its node data): written to config.d/90-site.conf,
     after ours, and advertised by ex1's slots; ex2 has none."""
     text = lab.exec("ex1", "cat", "/etc/condor/config.d/90-site.conf").stdout
     assert 'UnchainedSite = "lab"' in text and "STARTD_ATTRS = $(STARTD_ATTRS) UnchainedSite" in text, text

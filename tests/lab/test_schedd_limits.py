@@ -1,6 +1,6 @@
 """The hub's limits, held by its schedd: a user's own ticket lets her submit
 or edit jobs past the hub, so the hub's schedd enforces the same limits for
-the jobs that carry the hub's marker (htcondor::notebook_limits, from the
+the jobs that carry the hub's marker (unchained_htcondor::notebook_limits, from the
 same Hiera data as the hub's). The limits expected here are read from the
 lab's Hiera data, as Puppet reads them."""
 

@@ -99,7 +99,7 @@ PUBLISHER = "pub"
 KDC = "kdc"
 SUBMIT_HOST = "hub"
 KEYTABS = {
-    "htcondor::kerberos_keytab": "host",
+    "unchained_htcondor::kerberos_keytab": "host",
     "profile::jupyterhub::pam::keytab_content": "jupyterhub",
 }
 

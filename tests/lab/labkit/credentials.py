@@ -33,10 +33,15 @@ def ensure_secrets():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write("---\n"
-                    + hiera.scalar("htcondor::pool_signing_key", secrets.token_urlsafe(48))
+                    + hiera.scalar("unchained_htcondor::pool_signing_key", secrets.token_urlsafe(48))
                     + hiera.hash_of(config.ADMIN_TOKEN_KEY, {config.ADMIN_SERVICE: secrets.token_hex(32)})
                     + hiera.literal("profile::jupyterhub::tls_certificate", certificate)
                     + hiera.literal("profile::jupyterhub::tls_key", key))
+    text = path.read_text()
+    if hiera.has_key(text, "htcondor::pool_signing_key"):
+        # A lab made before the module was renamed: its keys follow.
+        path.write_text("\n".join("unchained_" + line if line.startswith("htcondor::") else line
+                                   for line in text.split("\n")))
     if not hiera.has_key(path.read_text(), METRICS_TOKEN_KEY):
         token = secrets.token_hex(32)
         with open(path, "a") as f:

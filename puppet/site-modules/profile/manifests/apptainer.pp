@@ -1,5 +1,5 @@
 # @summary Apptainer, which HTCondor uses to run notebook jobs in the site's
-# job image (see `htcondor::container_runtime`).
+# job image (see `unchained_htcondor::container_runtime`).
 #
 # @param install
 #   Whether to install the package (a site may provide Apptainer otherwise,

@@ -1,5 +1,5 @@
 # @summary HTCondor for this host's part of the pool; everything from Hiera
-# (`htcondor::*`, roles set per role in data/role/).
+# (`unchained_htcondor::*`, roles set per role in data/role/).
 class profile::htcondor {
-  include htcondor
+  include unchained_htcondor
 }

@@ -22,7 +22,7 @@
 # file, the certificate and the systemd unit: any change restarts the hub)
 # and `service`; and `schedd`, which has the host's schedd enforce the
 # hub's `resource_limits` and `environments` for the hub's jobs
-# (`htcondor::notebook_limits`): users could otherwise submit or edit such a
+# (`unchained_htcondor::notebook_limits`): users could otherwise submit or edit such a
 # job by hand, past the hub. Both settings are therefore required.
 #
 # @example An offline site: the proxy from a tarball it made with npm elsewhere

@@ -5,19 +5,19 @@ describe 'site.pp' do
     'bad-port.example.test'     => %r{parameter 'shared_port' expects .*Integer\[1024, 65535\]},
     'bad-role.example.test'     => %r{Hiera key 'unchained::role' .* got 'gateway'},
     'bad-cvmfs.example.test'    => %r{parameter 'repositories' .*server_urls},
-    'bad-bind.example.test'     => %r{parameter 'container_binds' .*Htcondor::Bind_path},
+    'bad-bind.example.test'     => %r{parameter 'container_binds' .*Unchained_htcondor::Bind_path},
     'bad-realm.example.test'    => %r{parameter 'realm' expects a match for Profile::Krb5_realm},
     'bad-tls.example.test'      => %r{tls_certificate and tls_key go together},
     'bad-hubconfig.example.test' =>
       %r{entry 'profile::jupyterhub::config' entry 'JupyterHub' entry 'allow_named_servers' expects a Boolean value},
     'bad-environment.example.test' =>
       %r{entry 'UnchainedSpawner' entry 'environments' entry 'py' entry 'hidden' expects a Boolean value},
-    'bad-kerberos.example.test' => %r{user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab},
+    'bad-kerberos.example.test' => %r{user_kerberos needs unchained_htcondor::kerberos_realm and unchained_htcondor::kerberos_keytab},
     'bad-proxy-version.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_version' expects a match for Profile::Proxy_version},
     'bad-proxy-source.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_source' expects .*Pattern},
     'bad-requirement.example.test' =>
       %r{Profile::Jupyterhub\]: parameter 'requirements' index 0 expects a match for Profile::Pinned_requirement},
-    'bad-knob.example.test'     => %r{parameter 'knobs' entry 'Site' expects a Htcondor::Knob_value},
+    'bad-knob.example.test'     => %r{parameter 'knobs' entry 'Site' expects an Unchained_htcondor::Knob_value},
     'bad-additions.example.test' =>
       %r{entry 'UnchainedSpawner' entry 'job_additions' entry 'accounting_groups' entry 'default' expects a match},
     'bad-args.example.test' => %r{entry 'Spawner' entry 'args' index 0 expects a match},

@@ -38,7 +38,7 @@ describe 'site.pp' do
 
     it { is_expected.to compile.with_all_deps }
     it { is_expected.to contain_class('role::cvmfs_publisher') }
-    it { is_expected.not_to contain_class('htcondor') }
+    it { is_expected.not_to contain_class('unchained_htcondor') }
     it { is_expected.to contain_package('cvmfs-server').that_comes_before('Exec[cvmfs_server mkfs notebooks.example.test]') }
     it { is_expected.to contain_package('python3-yaml') }
 

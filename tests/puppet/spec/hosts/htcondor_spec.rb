@@ -30,7 +30,7 @@ describe 'site.pp' do
         expect(resource.sensitive_parameters).to include(:content)
       end
 
-      it 'writes the token from htcondor::tokens, mode 0600 and Sensitive' do
+      it 'writes the token from unchained_htcondor::tokens, mode 0600 and Sensitive' do
         is_expected.to contain_file(token)
           .with_mode('0600')
           .with_content(sensitive("rspec-fake-idtoken-for-ex1\n"))

@@ -143,7 +143,7 @@ describe 'site.pp' do
     end
 
     it 'takes only a ticket for changes to the queue, and maps the realm to the pool' do
-      is_expected.to contain_htcondor__config_file('20-security')
+      is_expected.to contain_unchained_htcondor__config_file('20-security')
         .with_content(%r{^SCHEDD\.SEC_WRITE_AUTHENTICATION_METHODS = KERBEROS$})
         .with_content(%r{^SEC_DEFAULT_AUTHENTICATION_METHODS = FS, KERBEROS, IDTOKENS$})
         .with_content(%r{^KERBEROS_SERVER_KEYTAB = /etc/condor/condor\.keytab$})
@@ -158,7 +158,7 @@ describe 'site.pp' do
 
     it do
       is_expected.to contain_file('/etc/condor/condor.keytab').with_ensure('absent')
-      is_expected.to contain_htcondor__config_file('20-security')
+      is_expected.to contain_unchained_htcondor__config_file('20-security')
         .with_content(%r{^SEC_DEFAULT_AUTHENTICATION_METHODS = FS, IDTOKENS$})
         .without_content(%r{KERBEROS})
     end

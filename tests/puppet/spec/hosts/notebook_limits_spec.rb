@@ -1,4 +1,4 @@
-# The hub's limits on its schedd (htcondor::notebook_limits), made from the
+# The hub's limits on its schedd (unchained_htcondor::notebook_limits), made from the
 # same Hiera data as the hub's own: UnchainedSpawner's resource_limits,
 # environments and hub_id in profile::jupyterhub::config.
 require 'json'
@@ -24,7 +24,7 @@ describe 'site.pp' do
     it { is_expected.to compile.with_all_deps }
 
     it "writes the limits into the schedd's configuration, which HTCondor reloads" do
-      is_expected.to contain_class('htcondor::notebook_limits')
+      is_expected.to contain_class('unchained_htcondor::notebook_limits')
       is_expected.to contain_file(conf).that_notifies('Exec[htcondor-reload]')
     end
 
@@ -138,7 +138,7 @@ describe 'site.pp' do
     include_context 'Debian trixie facts'
 
     it 'leaves the schedd to ordinary jobs' do
-      is_expected.not_to contain_class('htcondor::notebook_limits')
+      is_expected.not_to contain_class('unchained_htcondor::notebook_limits')
       is_expected.not_to contain_file(conf)
     end
   end
@@ -156,7 +156,7 @@ describe 'site.pp' do
 end
 
 # The limits are the schedd's: a host without one refuses them.
-describe 'htcondor::notebook_limits', type: :class do
+describe 'unchained_htcondor::notebook_limits', type: :class do
   let(:node) { 'ex1.example.test' }
   let(:params) do
     { hub_id: 'hub.example.test', marker: 'UnchainedHub', runtime_attribute: 'UnchainedRuntime',
@@ -166,5 +166,5 @@ describe 'htcondor::notebook_limits', type: :class do
 
   include_context 'Debian trixie facts'
 
-  it { is_expected.to compile.and_raise_error(%r{this host runs no schedd \(htcondor::roles is \[execute\]\)}) }
+  it { is_expected.to compile.and_raise_error(%r{this host runs no schedd \(unchained_htcondor::roles is \[execute\]\)}) }
 end

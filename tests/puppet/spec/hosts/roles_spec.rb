@@ -1,5 +1,5 @@
 # site.pp for one host of each role. A host's role is unchained::role in its
-# fixture node data; htcondor::roles comes only from puppet/data/role/*.yaml
+# fixture node data; unchained_htcondor::roles comes only from puppet/data/role/*.yaml
 # (the environment layer), so the role files below prove that level is read.
 describe 'site.pp' do
   config_d = '/etc/condor/config.d'
@@ -24,7 +24,7 @@ describe 'site.pp' do
       it { is_expected.to compile.with_all_deps }
       it { is_expected.to contain_class("role::#{role}") }
       it { is_expected.to contain_class('profile::base') }
-      it { is_expected.to contain_class('htcondor').with_roles([role]) }
+      it { is_expected.to contain_class('unchained_htcondor').with_roles([role]) }
 
       it 'names the central manager in 10-pool.conf' do
         is_expected.to contain_file("#{config_d}/10-pool.conf")

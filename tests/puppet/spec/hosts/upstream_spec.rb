@@ -1,4 +1,4 @@
-# htcondor::package_source: upstream on Debian (compiled only; the lab
+# unchained_htcondor::package_source: upstream on Debian (compiled only; the lab
 # installs Debian's package).
 describe 'site.pp' do
   context 'on an execute host using HTCondor\'s repository' do

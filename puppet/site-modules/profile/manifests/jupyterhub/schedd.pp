@@ -1,4 +1,4 @@
-# @summary The hub's limits, enforced by its schedd too (`htcondor::notebook_limits`).
+# @summary The hub's limits, enforced by its schedd too (`unchained_htcondor::notebook_limits`).
 #
 # The hub checks what its users ask for against `resource_limits` and
 # `environments` of `UnchainedSpawner` in `profile::jupyterhub::config`; its
@@ -17,13 +17,13 @@ class profile::jupyterhub::schedd {
   if $limits =~ Undef or $environments =~ Undef {
     fail(@(MSG/L))
       profile::jupyterhub::config: UnchainedSpawner needs resource_limits and environments: \
-      the hub's schedd enforces the same limits for its jobs (htcondor::notebook_limits)
+      the hub's schedd enforces the same limits for its jobs (unchained_htcondor::notebook_limits)
       | MSG
   }
 
   # The attribute names and the hold subcode are those of the hub's submit
   # description (hub/unchained_hub/submit.py).
-  class { 'htcondor::notebook_limits':
+  class { 'unchained_htcondor::notebook_limits':
     hub_id                => $profile::jupyterhub::hub_id,
     marker                => 'UnchainedHub',
     runtime_attribute     => 'UnchainedRuntime',
@@ -36,5 +36,5 @@ class profile::jupyterhub::schedd {
     max_runtime           => round($limits['runtime_hours']['max'] * 3600),
     runtime_hold_subcode  => 4701,
   }
-  contain htcondor::notebook_limits
+  contain unchained_htcondor::notebook_limits
 }

@@ -6,7 +6,7 @@
 # where HTCondor only reads the setting at start-up.
 #
 # @example A central manager
-#   class { 'htcondor':
+#   class { 'unchained_htcondor':
 #     central_manager  => 'cm.example.org',
 #     uid_domain       => 'example.org',
 #     roles            => ['central_manager'],
@@ -94,17 +94,17 @@
 #   'Site' => '"north"'}`, written in this order to `90-site.conf`, after ours,
 #   so that they win. A change reloads HTCondor; settings read only at start
 #   (network, shared port) need `systemctl restart condor`.
-class htcondor (
+class unchained_htcondor (
   Stdlib::Host $central_manager,
   Stdlib::Fqdn $uid_domain,
-  Array[Htcondor::Role, 1] $roles,
+  Array[Unchained_htcondor::Role, 1] $roles,
   Sensitive[String[16]] $pool_signing_key,
   Enum['distribution', 'upstream'] $package_source,
   String[1] $distribution_package,
   String[1] $upstream_package,
   Stdlib::HTTPUrl $upstream_repository,
   Stdlib::HTTPUrl $upstream_key,
-  Hash[Htcondor::Role, Array[String[1]]] $role_packages,
+  Hash[Unchained_htcondor::Role, Array[String[1]]] $role_packages,
   Stdlib::Port::Unprivileged $shared_port,
   Integer[1, 3600] $negotiator_interval,
   Integer[1, 3600] $negotiator_min_interval,
@@ -117,26 +117,29 @@ class htcondor (
   Integer[1, 60] $ccb_reconnect_time,
   Integer[1, 3600] $periodic_expr_interval,
   Stdlib::Fqdn $trust_domain = $uid_domain,
-  Sensitive[Hash[Htcondor::Token_name, String[1]]] $tokens = Sensitive({}),
+  Sensitive[Hash[Unchained_htcondor::Token_name, String[1]]] $tokens = Sensitive({}),
   Optional[String[1]] $network_interface = undef,
   Optional[Integer[1, 1024]] $num_cpus = undef,
   Optional[Stdlib::Absolutepath] $container_runtime = undef,
-  Array[Htcondor::Bind_path] $container_binds = [],
+  Array[Unchained_htcondor::Bind_path] $container_binds = [],
   Boolean $user_kerberos = false,
   Optional[Pattern[/\A[A-Z0-9]([A-Z0-9.-]*[A-Z0-9])?\z/]] $kerberos_realm = undef,
   Optional[Sensitive[Pattern[/\A[A-Za-z0-9+\/]+=*\z/]]] $kerberos_keytab = undef,
   Hash[Pattern[/\A[A-Z_]+\z/], Pattern[/\A(D_[A-Z_]+(:[0-9])?[ ,]*)+\z/]] $debug = {},
-  Hash[Htcondor::Knob_name, Htcondor::Knob_value] $knobs = {},
+  Hash[Unchained_htcondor::Knob_name, Unchained_htcondor::Knob_value] $knobs = {},
 ) {
   if $user_kerberos and 'submit' in $roles and ($kerberos_realm =~ Undef or $kerberos_keytab =~ Undef) {
-    fail('htcondor::user_kerberos needs htcondor::kerberos_realm and htcondor::kerberos_keytab on a submit host')
+    fail(@(MSG/L))
+      unchained_htcondor::user_kerberos needs unchained_htcondor::kerberos_realm and \
+      unchained_htcondor::kerberos_keytab on a submit host
+      | MSG
   }
 
-  contain htcondor::install
-  contain htcondor::config
-  contain htcondor::service
+  contain unchained_htcondor::install
+  contain unchained_htcondor::config
+  contain unchained_htcondor::service
 
-  Class['htcondor::install']
-  -> Class['htcondor::config']
-  -> Class['htcondor::service']
+  Class['unchained_htcondor::install']
+  -> Class['unchained_htcondor::config']
+  -> Class['unchained_htcondor::service']
 }

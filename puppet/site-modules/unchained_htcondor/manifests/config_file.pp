@@ -5,7 +5,7 @@
 # @param restart
 #   Restart HTCondor on change instead of reloading it, for settings that
 #   HTCondor reads only at start-up (network and shared port).
-define htcondor::config_file (
+define unchained_htcondor::config_file (
   String $content,
   Boolean $restart = false,
 ) {
@@ -21,7 +21,7 @@ define htcondor::config_file (
     owner   => 'root',
     group   => 'root',
     mode    => '0644',
-    content => "# Managed by Puppet (htcondor); local edits are overwritten.\n${content}",
+    content => "# Managed by Puppet (unchained_htcondor); local edits are overwritten.\n${content}",
     notify  => $on_change,
   }
 }

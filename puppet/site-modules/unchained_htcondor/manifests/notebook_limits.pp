@@ -33,7 +33,7 @@
 # which edits none of these attributes.
 #
 # @example The limits of a hub whose users may ask for 4 cores, 16 GB, 20 GB of disk, no GPU, 12 hours
-#   class { 'htcondor::notebook_limits':
+#   class { 'unchained_htcondor::notebook_limits':
 #     hub_id                => 'hub.example.org',
 #     marker                => 'UnchainedHub',
 #     runtime_attribute     => 'UnchainedRuntime',
@@ -74,12 +74,12 @@
 #   Seconds past its run time before a job is held here, so that the hub
 #   (which stops the server and brings its files back) and the job's own
 #   hold policy act first.
-class htcondor::notebook_limits (
-  Htcondor::Word $hub_id,
-  Htcondor::Attribute $marker,
-  Htcondor::Attribute $runtime_attribute,
-  Htcondor::Attribute $environment_attribute,
-  Array[Htcondor::Word, 1] $environments,
+class unchained_htcondor::notebook_limits (
+  Unchained_htcondor::Word $hub_id,
+  Unchained_htcondor::Attribute $marker,
+  Unchained_htcondor::Attribute $runtime_attribute,
+  Unchained_htcondor::Attribute $environment_attribute,
+  Array[Unchained_htcondor::Word, 1] $environments,
   Integer[0] $max_cpus,
   Integer[0] $max_memory_mb,
   Integer[0] $max_disk_kb,
@@ -88,16 +88,16 @@ class htcondor::notebook_limits (
   Integer[0] $runtime_hold_subcode,
   Integer[0] $runtime_grace = 120,
 ) {
-  include htcondor
-  unless 'submit' in $htcondor::roles {
+  include unchained_htcondor
+  unless 'submit' in $unchained_htcondor::roles {
     fail(@("MSG"/L))
-      htcondor::notebook_limits: this host runs no schedd (htcondor::roles is ${htcondor::roles}); \
+      unchained_htcondor::notebook_limits: this host runs no schedd (unchained_htcondor::roles is ${unchained_htcondor::roles}); \
       the hub's limits belong on its submit host
       | MSG
   }
 
-  htcondor::config_file { '55-notebook-limits':
-    content => epp('htcondor/notebook_limits.conf.epp', {
+  unchained_htcondor::config_file { '55-notebook-limits':
+    content => epp('unchained_htcondor/notebook_limits.conf.epp', {
         'hub_id'                => $hub_id,
         'marker'                => $marker,
         'runtime_attribute'     => $runtime_attribute,

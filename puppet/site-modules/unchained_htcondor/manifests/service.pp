@@ -1,6 +1,6 @@
 # @summary Runs HTCondor and reloads it when its configuration changes.
 # @api private
-class htcondor::service {
+class unchained_htcondor::service {
   assert_private()
 
   # SIGHUP to a running condor_master, which is what condor_reconfig asks

@@ -1,3 +1,3 @@
 # A value for one line of HTCondor's configuration: no line break, no trailing
 # backslash (a continuation) and no `@=` (a multi-line value).
-type Htcondor::Knob_value = Variant[Integer, Boolean, Pattern[/\A(?!@=)[^\n\r]*(?<!\\)\z/]]
+type Unchained_htcondor::Knob_value = Variant[Integer, Boolean, Pattern[/\A(?!@=)[^\n\r]*(?<!\\)\z/]]

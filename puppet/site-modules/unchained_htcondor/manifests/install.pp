@@ -1,22 +1,22 @@
 # @summary Installs HTCondor from the distribution or from HTCondor's repository.
 # @api private
-class htcondor::install {
+class unchained_htcondor::install {
   assert_private()
 
-  if $htcondor::package_source == 'upstream' {
+  if $unchained_htcondor::package_source == 'upstream' {
     # Not exercised by this project's tests: the lab uses Debian's package.
     case $facts['os']['family'] {
       'Debian': {
         file { '/etc/apt/keyrings/htcondor.asc':
           ensure => file,
-          source => $htcondor::upstream_key,
+          source => $unchained_htcondor::upstream_key,
           mode   => '0644',
         }
         -> file { '/etc/apt/sources.list.d/htcondor.sources':
           ensure  => file,
           mode    => '0644',
-          content => epp('htcondor/htcondor.sources.epp', {
-              'url'      => $htcondor::upstream_repository,
+          content => epp('unchained_htcondor/htcondor.sources.epp', {
+              'url'      => $unchained_htcondor::upstream_repository,
               'codename' => $facts['os']['distro']['codename'],
           }),
         }
@@ -29,20 +29,20 @@ class htcondor::install {
       'RedHat': {
         yumrepo { 'htcondor':
           descr    => 'HTCondor',
-          baseurl  => $htcondor::upstream_repository,
-          gpgkey   => $htcondor::upstream_key,
+          baseurl  => $unchained_htcondor::upstream_repository,
+          gpgkey   => $unchained_htcondor::upstream_key,
           gpgcheck => '1',
           enabled  => '1',
           before   => Package['htcondor'],
         }
       }
       default: {
-        fail("htcondor::package_source 'upstream' is not supported on ${facts['os']['family']}")
+        fail("unchained_htcondor::package_source 'upstream' is not supported on ${facts['os']['family']}")
       }
     }
-    $package = $htcondor::upstream_package
+    $package = $unchained_htcondor::upstream_package
   } else {
-    $package = $htcondor::distribution_package
+    $package = $unchained_htcondor::distribution_package
   }
 
   # Debian's package starts HTCondor the moment it is installed, with its
@@ -57,7 +57,7 @@ class htcondor::install {
     ensure  => file,
     mode    => '0644',
     content => @(CONF),
-      # Managed by Puppet (htcondor): start only once the pool is configured.
+      # Managed by Puppet (unchained_htcondor): start only once the pool is configured.
       [Unit]
       ConditionPathExists=/etc/condor/config.d/10-pool.conf
       | CONF
@@ -71,7 +71,7 @@ class htcondor::install {
     name   => $package,
   }
 
-  $extra = $htcondor::roles.map |$role| { $htcondor::role_packages.get($role, []) }.flatten.unique
+  $extra = $unchained_htcondor::roles.map |$role| { $unchained_htcondor::role_packages.get($role, []) }.flatten.unique
   package { $extra:
     ensure => installed,
     before => Package['htcondor'],

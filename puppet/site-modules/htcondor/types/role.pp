@@ -1,2 +1,0 @@
-# A part an HTCondor host plays in the pool.
-type Htcondor::Role = Enum['central_manager', 'submit', 'execute']

@@ -1,0 +1,140 @@
+# @summary Writes HTCondor's configuration, signing key and tokens.
+# @api private
+class unchained_htcondor::config {
+  assert_private()
+
+  file { '/etc/condor/config.d':
+    ensure  => directory,
+    owner   => 'root',
+    group   => 'root',
+    mode    => '0755',
+    recurse => true,
+    purge   => true,
+    force   => true,
+    # Removing an unmanaged file is a configuration change too.
+    notify  => Exec['htcondor-reload'],
+  }
+
+  file { ['/etc/condor/passwords.d', '/etc/condor/tokens.d']:
+    ensure  => directory,
+    owner   => 'root',
+    group   => 'root',
+    mode    => '0700',
+    recurse => true,
+    purge   => true,
+    force   => true,
+    notify  => Exec['htcondor-reload'],
+  }
+
+  file { '/etc/condor/passwords.d/POOL':
+    ensure    => file,
+    owner     => 'root',
+    group     => 'root',
+    mode      => '0600',
+    content   => $unchained_htcondor::pool_signing_key,
+    show_diff => false,
+    notify    => Exec['htcondor-reload'],
+  }
+
+  $unchained_htcondor::tokens.unwrap.each |$name, $token| {
+    file { "/etc/condor/tokens.d/${name}":
+      ensure    => file,
+      owner     => 'root',
+      group     => 'root',
+      mode      => '0600',
+      content   => Sensitive("${token}\n"),
+      show_diff => false,
+      notify    => Exec['htcondor-reload'],
+    }
+  }
+
+  # Kerberos matters where users submit.
+  $user_kerberos = $unchained_htcondor::user_kerberos and 'submit' in $unchained_htcondor::roles
+  file { '/etc/condor/condor.keytab':
+    ensure    => if $user_kerberos { 'file' } else { 'absent' },
+    owner     => 'root',
+    group     => 'root',
+    mode      => '0600',
+    content   => if $user_kerberos { Sensitive(Binary($unchained_htcondor::kerberos_keytab.unwrap)) } else { undef },
+    show_diff => false,
+    notify    => Exec['htcondor-reload'],
+  }
+  file { '/etc/condor/kerberos.map':
+    ensure  => if $user_kerberos { 'file' } else { 'absent' },
+    owner   => 'root',
+    group   => 'root',
+    mode    => '0644',
+    content => if $user_kerberos {
+      $realm = regsubst($unchained_htcondor::kerberos_realm, '\.', '\\.', 'G')
+      "# Managed by Puppet (unchained_htcondor).\nKERBEROS ^([^@/]+)@${realm}\$ \\1@${unchained_htcondor::uid_domain}\n"
+    } else { undef },
+    notify  => Exec['htcondor-reload'],
+  }
+
+  unchained_htcondor::config_file {
+    '10-pool':
+      content => epp('unchained_htcondor/pool.conf.epp', {
+          'central_manager' => $unchained_htcondor::central_manager,
+          'shared_port'     => $unchained_htcondor::shared_port,
+          'uid_domain'      => $unchained_htcondor::uid_domain,
+      });
+    '20-security':
+      content => epp('unchained_htcondor/security.conf.epp', {
+          'trust_domain'   => $unchained_htcondor::trust_domain,
+          'user_kerberos'  => $user_kerberos,
+          'kerberos_realm' => $unchained_htcondor::kerberos_realm,
+          'uid_domain'     => $unchained_htcondor::uid_domain,
+      });
+    '30-network':
+      restart => true,
+      content => epp('unchained_htcondor/network.conf.epp', {
+          'shared_port'        => $unchained_htcondor::shared_port,
+          'network_interface'  => $unchained_htcondor::network_interface,
+          'ccb_reconnect_time' => $unchained_htcondor::ccb_reconnect_time,
+      });
+    '40-intervals':
+      content => epp('unchained_htcondor/intervals.conf.epp', {
+          'negotiator_interval'             => $unchained_htcondor::negotiator_interval,
+          'negotiator_min_interval'         => $unchained_htcondor::negotiator_min_interval,
+          'negotiator_cycle_delay'          => $unchained_htcondor::negotiator_cycle_delay,
+          'schedd_interval'                 => $unchained_htcondor::schedd_interval,
+          'schedd_min_interval'             => $unchained_htcondor::schedd_min_interval,
+          'update_interval'                 => $unchained_htcondor::update_interval,
+          'starter_update_interval'         => $unchained_htcondor::starter_update_interval,
+          'starter_initial_update_interval' => $unchained_htcondor::starter_initial_update_interval,
+          'periodic_expr_interval'          => $unchained_htcondor::periodic_expr_interval,
+      });
+  }
+
+  unless $unchained_htcondor::debug.empty {
+    unchained_htcondor::config_file { '60-debug':
+      content => $unchained_htcondor::debug.map |$daemon, $levels| { "${daemon}_DEBUG = ${levels}\n" }.join,
+    }
+  }
+
+  unless $unchained_htcondor::knobs.empty {
+    unchained_htcondor::config_file { '90-site':
+      content => $unchained_htcondor::knobs.map |$name, $value| { "${name} = ${value}\n" }.join,
+    }
+  }
+
+  if 'central_manager' in $unchained_htcondor::roles {
+    unchained_htcondor::config_file { '50-central-manager':
+      content => epp('unchained_htcondor/central_manager.conf.epp'),
+    }
+  }
+  if 'submit' in $unchained_htcondor::roles {
+    unchained_htcondor::config_file { '50-submit':
+      content => epp('unchained_htcondor/submit.conf.epp'),
+    }
+  }
+  if 'execute' in $unchained_htcondor::roles {
+    unchained_htcondor::config_file { '50-execute':
+      content => epp('unchained_htcondor/execute.conf.epp', {
+          'num_cpus'          => $unchained_htcondor::num_cpus,
+          'container_runtime' => $unchained_htcondor::container_runtime,
+          'container_binds'   => $unchained_htcondor::container_binds,
+      }),
+    }
+  }
+}
