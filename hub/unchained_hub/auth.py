@@ -1,7 +1,7 @@
 """Login with the site's Kerberos password, leaving the user a ticket cache.
 
 JupyterHub's PAM authenticator checks the password through the hub's own PAM
-service (pam_krb5, see puppet's profile::jupyterhub::pam) as the hub's
+service (pam_krb5, see puppet's unchained_hub::pam) as the hub's
 unprivileged account, which cannot write a cache owned by the user. So once
 the password is right, `kinit` runs as the user (the hub's sudo rule allows
 exactly that) with the password on its standard input: the cache is the

@@ -16,7 +16,7 @@ and job (see `tunnel.py`). What both ends must agree on is spelled here once:
 - the ProxyCommand the hub gives ssh (`python -m FDPASS_MODULE`) and the name
   of the user's IDTOKEN (`TOKEN_NAME`).
 
-The hub's sudo rule (puppet: `profile/templates/jupyterhub.sudoers.epp`)
+The hub's sudo rule (puppet: `unchained_hub/templates/jupyterhub.sudoers.epp`)
 allows exactly the command lines built from these; `tests/unit/test_sudoers.py`
 renders the rule and checks every command line the hub builds against it.
 
@@ -55,7 +55,7 @@ NOT_SENT = frozenset({"HOME", "USER", "SHELL", "PATH", "LANG"})
 # a command line: enough for absolute paths, module names and version numbers;
 # no quotes, spaces, newlines, "$" (macro expansion) or "#" (comments).
 SAFE = re.compile(r"[A-Za-z0-9_./:@+=,-]+")
-# A local user name the hub acts for; the same rule as puppet's Profile::Username.
+# A local user name the hub acts for; the same rule as puppet's Unchained_hub::Username.
 USERNAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 # A named server's name, which names its files' directory (`files_dir-NAME`).
 # JupyterHub 6 allows less (lower case, digits, '-'); older ones allowed more.

@@ -37,7 +37,7 @@ from labkit.config import LabError  # noqa: E402
 from labtest import GUEST_CA, Lab  # noqa: E402
 
 USERS = ("alice", "bob")
-# Our hub's account (profile::jupyterhub's service_user) and the pool's UID_DOMAIN:
+# Our hub's account (unchained_hub's service_user) and the pool's UID_DOMAIN:
 # the identities its schedd commands carry in the SchedLog.
 HUB_ACCOUNT = "jupyterhub"
 UID_DOMAIN = "lab.test"

@@ -1,4 +1,4 @@
-"""The idle culler (profile::jupyterhub::idle_culler): a service the hub runs,
+"""The idle culler (unchained_hub::idle_culler): a service the hub runs,
 with scopes for frank's servers only (hiera/nodes/hub.lab.test.yaml), which
 stops a server idle for 60 s the way a user's stop does."""
 

@@ -72,7 +72,7 @@ with zipfile.ZipFile(f"{out}/{name}-{version}-py3-none-any.whl", "w") as z:
 
 def test_a_squatted_jupyterhub_unchained_is_refused(lab):
     """Someone publishes jupyterhub-unchained on an index the hub can reach, at a
-    higher version and at the pinned one: pip, as profile::python_venv runs
+    higher version and at the pinned one: pip, as unchained_hub::python_venv runs
     it, installs neither."""
     venv = VENVS["hub"]
     version, _ = pins(lab, "hub", venv)["jupyterhub-unchained"]

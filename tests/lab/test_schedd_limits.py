@@ -10,7 +10,7 @@ from hubclient import job_of, jobs_of, left_queue, spawn
 from labtest import LAB_DIR, kinit, wait_for
 
 SPAWNER = yaml.safe_load((LAB_DIR / "hiera/nodes/hub.lab.test.yaml").read_text())[
-    "profile::jupyterhub::config"]["UnchainedSpawner"]
+    "unchained_hub::config"]["UnchainedSpawner"]
 HUB_ID = SPAWNER["hub_id"]
 LIMITS = {field: limit["max"] for field, limit in SPAWNER["resource_limits"].items()}
 MAX_CPUS = int(LIMITS["cpus"])

@@ -7,7 +7,7 @@ import pytest
 from unchained_hub import contract
 from unchained_hub.environments import Environment, load
 
-PUPPET_USERNAME = Path(__file__).resolve().parents[2] / "puppet/site-modules/profile/types/username.pp"
+PUPPET_USERNAME = Path(__file__).resolve().parents[2] / "puppet/site-modules/unchained_hub/types/username.pp"
 ENV = {"launcher": "/opt/env/bin/unchained-singleuser", "command": ["/opt/env/bin/jupyterhub-singleuser"]}
 
 

@@ -39,7 +39,7 @@ def test_a_floating_pin_is_refused(tmp_path, monkeypatch):
 
 def test_the_lab_hub_unpacks_the_tarball_labctl_builds():
     hiera = yaml.safe_load((config.LAB_DIR / "hiera" / "nodes" / "hub.lab.test.yaml").read_text())
-    assert hiera["profile::jupyterhub::proxy_source"] == f"{config.GUEST_NPM}/{npm.TARBALL}"
+    assert hiera["unchained_hub::proxy_source"] == f"{config.GUEST_NPM}/{npm.TARBALL}"
 
 
 def test_the_cache_key_follows_the_lock(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """The hub's sudo rule and the command lines the hub builds can never drift apart.
 
-`puppet/site-modules/profile/templates/jupyterhub.sudoers.epp` is rendered
-with Puppet, as `profile::jupyterhub` renders it, checked by visudo, and every
+`puppet/site-modules/unchained_hub/templates/jupyterhub.sudoers.epp` is rendered
+with Puppet, as `unchained_hub` renders it, checked by visudo, and every
 command line the hub runs as a user (built by the same code the spawner uses)
 must be one it allows; command lines the hub never builds must not be.
 """
@@ -17,7 +17,7 @@ from unchained_hub import contract, tickets
 from unchained_hub.condor import Result, UserCondor
 from unchained_hub.tunnel import Tunnel, endpoint
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "puppet/site-modules/profile/templates/jupyterhub.sudoers.epp"
+TEMPLATE = Path(__file__).resolve().parents[2] / "puppet/site-modules/unchained_hub/templates/jupyterhub.sudoers.epp"
 VENV = "/opt/jupyterhub"
 LAUNCHER = "/cvmfs/notebooks.lab.test/envs/jupyter/2026.11/bin/unchained-singleuser"
 ENDPOINT = endpoint("/run/jupyterhub/tunnels", "alice", 42)

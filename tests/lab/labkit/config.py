@@ -55,7 +55,7 @@ NOTEBOOK_ENV_VERSION = "2026.11"
 HUB_PORT = 8000
 # The secrets labctl makes for the lab, as Hiera data (credentials.py).
 SECRETS_FILE = "pool.yaml"
-ADMIN_TOKEN_KEY = "profile::jupyterhub::admin_services"
+ADMIN_TOKEN_KEY = "unchained_hub::admin_services"
 ADMIN_SERVICE = "lab-admin"
 
 
@@ -100,7 +100,7 @@ KDC = "kdc"
 SUBMIT_HOST = "hub"
 KEYTABS = {
     "unchained_htcondor::kerberos_keytab": "host",
-    "profile::jupyterhub::pam::keytab_content": "jupyterhub",
+    "unchained_hub::pam::keytab_content": "jupyterhub",
 }
 
 

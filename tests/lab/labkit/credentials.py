@@ -35,8 +35,8 @@ def ensure_secrets():
             f.write("---\n"
                     + hiera.scalar("unchained_htcondor::pool_signing_key", secrets.token_urlsafe(48))
                     + hiera.hash_of(config.ADMIN_TOKEN_KEY, {config.ADMIN_SERVICE: secrets.token_hex(32)})
-                    + hiera.literal("profile::jupyterhub::tls_certificate", certificate)
-                    + hiera.literal("profile::jupyterhub::tls_key", key))
+                    + hiera.literal("unchained_hub::tls_certificate", certificate)
+                    + hiera.literal("unchained_hub::tls_key", key))
     text = path.read_text()
     if hiera.has_key(text, "htcondor::pool_signing_key"):
         # A lab made before the module was renamed: its keys follow.
@@ -45,7 +45,7 @@ def ensure_secrets():
     if not hiera.has_key(path.read_text(), METRICS_TOKEN_KEY):
         token = secrets.token_hex(32)
         with open(path, "a") as f:
-            f.write(hiera.hash_of("profile::jupyterhub::metrics_services", {"prometheus": token})
+            f.write(hiera.hash_of("unchained_hub::metrics_services", {"prometheus": token})
                     + hiera.scalar(METRICS_TOKEN_KEY, token)
                     + hiera.literal("profile::prometheus::ca_certificate", tls.ca_file().read_text()))
     return directory

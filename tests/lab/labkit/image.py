@@ -23,7 +23,8 @@ REPO_PACKAGES = config.LAB_DIR / "repo-packages.txt"
 SID_PACKAGES = config.LAB_DIR / "sid-packages.txt"
 # The wheels the hosts' venvs (puppet/lock-venvs) and the notebook environment
 # install, each pinned with its hash.
-VENV_LOCKS = tuple(sorted((config.REPO_DIR / "puppet/site-modules/profile/files/venvs").glob("*-cp313-x86_64.txt")))
+VENV_DIR = config.REPO_DIR / "puppet/site-modules/unchained_hub/files/venvs"
+VENV_LOCKS = tuple(sorted(VENV_DIR.glob("*-cp313-x86_64.txt")))
 NOTEBOOK_LOCK = config.REPO_DIR / "notebook-env" / "locks" / "pypi-cp313-x86_64.txt"
 LOCKS = (*VENV_LOCKS, NOTEBOOK_LOCK)
 INPUTS = (BASE_PACKAGES, REPO_PACKAGES, SID_PACKAGES, *LOCKS, Path(__file__))

@@ -6,7 +6,7 @@ Only configurable-http-proxy 5 and later route to Unix-socket targets
 registry, so the host machine's npm installs the tree pinned in `tests/lab/npm`
 (package.json and package-lock.json: every transitive package by version and
 integrity hash) with `npm ci`, packs it as one tarball, and every host sees it
-read-only at config.GUEST_NPM. Puppet unpacks it there (`profile::jupyterhub`'s
+read-only at config.GUEST_NPM. Puppet unpacks it there (`unchained_hub`'s
 `proxy_source`), as an offline site does with a tarball it made the same way.
 
 The tarball is cached under the lab's cache directory, keyed on the pin files

@@ -10,12 +10,12 @@
 # @param groups
 #   Extra groups by name, with fixed ids, made before the users.
 class profile::accounts (
-  Hash[Profile::Username, Struct[{
+  Hash[Unchained_hub::Username, Struct[{
         uid                => Integer[1000, 59999],
         Optional[comment]  => String[1],
-        Optional[groups]   => Array[Profile::Username],
+        Optional[groups]   => Array[Unchained_hub::Username],
   }]] $users = {},
-  Hash[Profile::Username, Struct[{ gid => Integer[1000, 59999] }]] $groups = {},
+  Hash[Unchained_hub::Username, Struct[{ gid => Integer[1000, 59999] }]] $groups = {},
 ) {
   $groups.each |$name, $group| {
     group { $name:

@@ -6,6 +6,8 @@ class profile::base {
   include profile::accounts
   include profile::kerberos::client
 
-  # Packages install only once the site's sources are in place.
+  # Packages install only once the site's sources are in place, and pip
+  # only once it knows where to look.
   Class['profile::apt'] -> Package <| |>
+  Class['profile::pip'] -> Unchained_hub::Python_venv <| |>
 }

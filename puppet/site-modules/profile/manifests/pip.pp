@@ -26,9 +26,8 @@ class profile::pip (
     fail('profile::pip::no_index needs profile::pip::find_links, or pip has nowhere to take packages from')
   }
 
-  package { $packages:
-    ensure => installed,
-  }
+  # ensure_packages: unchained_hub::python_venv needs them too.
+  ensure_packages($packages)
 
   if $index_url =~ Undef and $find_links =~ Undef {
     return()

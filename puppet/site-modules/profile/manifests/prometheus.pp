@@ -1,7 +1,7 @@
 # @summary Debian's Prometheus, scraping the hub's `/hub/metrics` over HTTPS.
 #
 # The hub's metrics need a token whose role has the scope `read:metrics`
-# only: give the same token to the hub as `profile::jupyterhub::metrics_services`
+# only: give the same token to the hub as `unchained_hub::metrics_services`
 # (e.g. `{prometheus => TOKEN}`) and here as `hub_token`, both in eyaml.
 #
 # @param hubs

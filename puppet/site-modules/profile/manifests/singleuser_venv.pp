@@ -1,38 +1,4 @@
-# @summary The notebook server's Python on execute hosts, from the wheelhouse.
-#
-# A stand-in until the notebook environment is published on CVMFS: jobs run
-# `unchained-singleuser` and `jupyterhub-singleuser` from this venv.
-#
-# @param path
-#   Where the venv lives on every execute host.
-# @param requirements
-#   Pinned requirement lines (profile::python_venv) besides jupyterhub-unchained;
-#   the single-user server must match the hub's JupyterHub.
-# @param unchained_package
-#   The version and sha256 of the jupyterhub-unchained wheel to install (Hiera
-#   `unchained::package`, shared with the hub).
-# @param find_links
-#   A directory of wheels besides pip's configuration (e.g. the site's build of hub/).
-class profile::singleuser_venv (
-  Stdlib::Absolutepath $path = '/opt/unchained/singleuser',
-  Array[Profile::Pinned_requirement] $requirements = profile::venv_lock('singleuser-cp313-x86_64.txt'),
-  Optional[Profile::Package_pin] $unchained_package = lookup('unchained::package', Optional[Profile::Package_pin], 'first', undef),
-  Optional[Stdlib::Absolutepath] $find_links = undef,
-) {
-  if $unchained_package =~ Undef {
-    fail(@(MSG/L))
-      unchained::package is not set: give the version and sha256 of the jupyterhub-unchained \
-      wheel in your wheelhouse in Hiera (puppet/README.md, "Python packages")
-      | MSG
-  }
-
-  file { dirname($path):
-    ensure => directory,
-    mode   => '0755',
-  }
-  profile::python_venv { $path:
-    requirements => $requirements + [profile::unchained_requirement($unchained_package)],
-    find_links   => $find_links,
-    require      => File[dirname($path)],
-  }
+# @summary The notebook server's local venv on execute hosts (unchained_hub::singleuser_venv).
+class profile::singleuser_venv {
+  include unchained_hub::singleuser_venv
 }

@@ -3,5 +3,4 @@ class role::hub {
   include profile::base
   include profile::htcondor
   include profile::jupyterhub
-  include profile::jupyterhub::pam
 }

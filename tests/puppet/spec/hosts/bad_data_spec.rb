@@ -9,14 +9,14 @@ describe 'site.pp' do
     'bad-realm.example.test'    => %r{parameter 'realm' expects a match for Profile::Krb5_realm},
     'bad-tls.example.test'      => %r{tls_certificate and tls_key go together},
     'bad-hubconfig.example.test' =>
-      %r{entry 'profile::jupyterhub::config' entry 'JupyterHub' entry 'allow_named_servers' expects a Boolean value},
+      %r{entry 'unchained_hub::config' entry 'JupyterHub' entry 'allow_named_servers' expects a Boolean value},
     'bad-environment.example.test' =>
       %r{entry 'UnchainedSpawner' entry 'environments' entry 'py' entry 'hidden' expects a Boolean value},
     'bad-kerberos.example.test' => %r{user_kerberos needs unchained_htcondor::kerberos_realm and unchained_htcondor::kerberos_keytab},
-    'bad-proxy-version.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_version' expects a match for Profile::Proxy_version},
-    'bad-proxy-source.example.test' => %r{Profile::Jupyterhub\]: parameter 'proxy_source' expects .*Pattern},
+    'bad-proxy-version.example.test' => %r{Unchained_hub\]: parameter 'proxy_version' expects a match for Unchained_hub::Proxy_version},
+    'bad-proxy-source.example.test' => %r{Unchained_hub\]: parameter 'proxy_source' expects .*Pattern},
     'bad-requirement.example.test' =>
-      %r{Profile::Jupyterhub\]: parameter 'requirements' index 0 expects a match for Profile::Pinned_requirement},
+      %r{Unchained_hub\]: parameter 'requirements' index 0 expects a match for Unchained_hub::Pinned_requirement},
     'bad-knob.example.test'     => %r{parameter 'knobs' entry 'Site' expects an Unchained_htcondor::Knob_value},
     'bad-additions.example.test' =>
       %r{entry 'UnchainedSpawner' entry 'job_additions' entry 'accounting_groups' entry 'default' expects a match},

@@ -22,15 +22,15 @@ describe 'site.pp' do
     it { is_expected.to contain_class('profile::htcondor') }
 
     it 'does the work in private classes, chained install -> config ~> service' do
-      is_expected.to contain_class('profile::jupyterhub::install')
-        .that_comes_before('Class[profile::jupyterhub::config]')
-      is_expected.to contain_class('profile::jupyterhub::config')
-        .that_notifies('Class[profile::jupyterhub::service]')
-      is_expected.to contain_class('profile::jupyterhub::service')
+      is_expected.to contain_class('unchained_hub::install')
+        .that_comes_before('Class[unchained_hub::config]')
+      is_expected.to contain_class('unchained_hub::config')
+        .that_notifies('Class[unchained_hub::service]')
+      is_expected.to contain_class('unchained_hub::service')
     end
 
     it 'restarts the hub when its venv, configuration or unit changes' do
-      is_expected.to contain_profile__python_venv('/opt/jupyterhub').that_notifies('Service[jupyterhub]')
+      is_expected.to contain_unchained_hub__python_venv('/opt/jupyterhub').that_notifies('Service[jupyterhub]')
       is_expected.to contain_file(config).that_notifies('Service[jupyterhub]')
       is_expected.to contain_exec('jupyterhub-systemd-reload')
         .with_refreshonly(true)
@@ -38,14 +38,14 @@ describe 'site.pp' do
     end
 
     it 'installs the account, proxy, venv and sudo rule before the configuration and the service' do
-      install = 'Class[Profile::Jupyterhub::Install]'
+      install = 'Class[Unchained_hub::Install]'
       expect(container_of('User', 'jupyterhub')).to eq(install)
       expect(container_of('File', '/var/lib/jupyterhub')).to eq(install)
       expect(container_of('Exec', 'install configurable-http-proxy')).to eq(install)
-      expect(container_of('Profile::Python_venv', '/opt/jupyterhub')).to eq(install)
+      expect(container_of('Unchained_hub::Python_venv', '/opt/jupyterhub')).to eq(install)
       expect(container_of('File', sudoers)).to eq(install)
-      expect(container_of('File', config)).to eq('Class[Profile::Jupyterhub::Config]')
-      expect(container_of('Service', 'jupyterhub')).to eq('Class[Profile::Jupyterhub::Service]')
+      expect(container_of('File', config)).to eq('Class[Unchained_hub::Config]')
+      expect(container_of('Service', 'jupyterhub')).to eq('Class[Unchained_hub::Service]')
     end
 
     it 'does not restart the hub for a change of the sudo rule, which sudo reads for every command' do
@@ -158,8 +158,8 @@ describe 'site.pp' do
       expect(json['JupyterHub']['template_paths']).to eq(['/etc/jupyterhub/templates'])
       is_expected.to contain_file('/etc/jupyterhub/templates')
         .with(ensure: 'directory', recurse: true, purge: true, group: 'jupyterhub',
-              source: 'puppet:///modules/profile/jupyterhub/templates')
-        .that_notifies('Class[profile::jupyterhub::service]')
+              source: 'puppet:///modules/unchained_hub/templates')
+        .that_notifies('Class[unchained_hub::service]')
     end
   end
 
@@ -214,7 +214,7 @@ describe 'site.pp' do
     end
 
     it 'writes every setting the lab gives, unchanged' do
-      lab_config = YAML.safe_load(File.read(lab_data)).fetch('profile::jupyterhub::config')
+      lab_config = YAML.safe_load(File.read(lab_data)).fetch('unchained_hub::config')
       json = JSON.parse(catalogue.resource('File', '/etc/jupyterhub/jupyterhub_config.json')[:content])
       lab_config.each do |section, settings|
         settings.each do |key, value|
@@ -239,14 +239,14 @@ describe 'site.pp' do
 end
 
 # The hub's install, config, schedd and service classes are private: only
-# profile::jupyterhub declares them. (On a host without the hub role, which
+# unchained_hub declares them. (On a host without the hub role, which
 # would declare them first.)
 %w[install config schedd service].each do |part|
-  describe "profile::jupyterhub::#{part}", type: :class do
+  describe "unchained_hub::#{part}", type: :class do
     let(:node) { 'submit.example.test' }
 
     include_context 'Debian trixie facts'
 
-    it { is_expected.to compile.and_raise_error(%r{Class profile::jupyterhub::#{part} is private}) }
+    it { is_expected.to compile.and_raise_error(%r{Class unchained_hub::#{part} is private}) }
   end
 end

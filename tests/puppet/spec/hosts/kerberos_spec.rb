@@ -89,10 +89,10 @@ describe 'site.pp' do
     it 'refuses a login it cannot verify with the keytab, in the hub only' do
       is_expected.to contain_file('/etc/jupyterhub/krb5-verify.conf')
         .with_content(%r{^\[libdefaults\]\n    verify_ap_req_nofail = true$})
-        .that_notifies('Class[profile::jupyterhub::service]')
+        .that_notifies('Class[unchained_hub::service]')
       is_expected.to contain_file('/etc/systemd/system/jupyterhub.service.d/kerberos.conf')
         .with_content(%r{^Environment=KRB5_CONFIG=/etc/krb5\.conf:/etc/jupyterhub/krb5-verify\.conf$})
-        .that_notifies(['Exec[jupyterhub-systemd-reload]', 'Class[profile::jupyterhub::service]'])
+        .that_notifies(['Exec[jupyterhub-systemd-reload]', 'Class[unchained_hub::service]'])
       is_expected.to contain_file('/etc/krb5.conf').without_content(%r{verify_ap_req_nofail})
     end
 
@@ -125,7 +125,7 @@ describe 'site.pp' do
       expect([keytab[:owner], keytab[:group]]).to eq(%w[root jupyterhub])
       expect(keytab[:show_diff]).to be(false)
       expect(keytab.sensitive_parameters).to include(:content)
-      is_expected.to contain_file('/etc/jupyterhub/krb5.keytab').that_notifies('Class[profile::jupyterhub::service]')
+      is_expected.to contain_file('/etc/jupyterhub/krb5.keytab').that_notifies('Class[unchained_hub::service]')
     end
   end
 

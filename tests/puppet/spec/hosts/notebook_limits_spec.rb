@@ -1,6 +1,6 @@
 # The hub's limits on its schedd (unchained_htcondor::notebook_limits), made from the
 # same Hiera data as the hub's own: UnchainedSpawner's resource_limits,
-# environments and hub_id in profile::jupyterhub::config.
+# environments and hub_id in unchained_hub::config.
 require 'json'
 require 'yaml'
 
@@ -117,7 +117,7 @@ describe 'site.pp' do
     include_context 'Debian trixie facts'
 
     spawner = YAML.safe_load(File.read(File.expand_path('../../lab/hiera/nodes/hub.lab.test.yaml', SPEC_DIR)))
-                  .dig('profile::jupyterhub::config', 'UnchainedSpawner')
+                  .dig('unchained_hub::config', 'UnchainedSpawner')
     max = spawner['resource_limits'].transform_values { |limit| limit['max'] }
 
     it { is_expected.to compile.with_all_deps }
@@ -149,7 +149,7 @@ describe 'site.pp' do
 
     it 'fails, naming the settings its schedd needs' do
       is_expected.to compile.and_raise_error(
-        %r{profile::jupyterhub::config: UnchainedSpawner needs resource_limits and environments: the hub's schedd enforces the same limits},
+        %r{unchained_hub::config: UnchainedSpawner needs resource_limits and environments: the hub's schedd enforces the same limits},
       )
     end
   end

@@ -21,7 +21,7 @@
 #   user's that no other user can enter or make first (the library's default
 #   is a file in the shared `/tmp`, whose name anyone can take before its
 #   user). On the hub, the hub's account owns DIR and makes each user's
-#   directory when they log in (profile::jupyterhub::pam); elsewhere DIR must
+#   directory when they log in (unchained_hub::pam); elsewhere DIR must
 #   be made the same way. Unset: the library's default. The kernel keyring
 #   (`KEYRING:persistent`) would need no directory, but the hub's sudo'd
 #   commands cannot reach it inside containers that filter `keyctl`, such as

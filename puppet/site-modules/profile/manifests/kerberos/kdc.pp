@@ -27,7 +27,7 @@
 class profile::kerberos::kdc (
   Profile::Krb5_realm $realm,
   Sensitive[String[12]] $master_password,
-  Sensitive[Hash[Profile::Username, String[8]]] $principals = Sensitive({}),
+  Sensitive[Hash[Unchained_hub::Username, String[8]]] $principals = Sensitive({}),
   Array[Pattern[/\A[a-z]+\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?\z/]] $host_principals = [],
   Profile::Krb5_duration $max_life = '24h',
   Profile::Krb5_duration $max_renewable_life = '7d',

@@ -1,16 +1,16 @@
 # @summary The hub's configuration file, certificate and systemd unit.
 #
 # `/etc/jupyterhub/jupyterhub_config.json` is the `config` parameter of
-# `profile::jupyterhub` merged over the defaults below, with the TLS files
+# `unchained_hub` merged over the defaults below, with the TLS files
 # and the services added (admin, metrics, the idle culler). Every change here restarts the hub
 # (config ~> service); a change of the unit reloads systemd first.
 #
 # @api private
-class profile::jupyterhub::config {
+class unchained_hub::config {
   assert_private()
 
-  $service_user = $profile::jupyterhub::service_user
-  $state_dir = $profile::jupyterhub::state_dir
+  $service_user = $unchained_hub::service_user
+  $state_dir = $unchained_hub::state_dir
 
   $defaults = {
     'JupyterHub'            => {
@@ -23,30 +23,30 @@ class profile::jupyterhub::config {
       'template_paths'     => ['/etc/jupyterhub/templates'],
     },
     'UnchainedSpawner'      => {
-      'tunnel_python'  => "${profile::jupyterhub::venv}/bin/python3",
-      'condor_bin_dir' => $profile::jupyterhub::condor_bin_dir,
+      'tunnel_python'  => "${unchained_hub::venv}/bin/python3",
+      'condor_bin_dir' => $unchained_hub::condor_bin_dir,
       # The hub's jobs carry it; its schedd knows it (`schedd`).
-      'hub_id'         => $profile::jupyterhub::hub_id,
+      'hub_id'         => $unchained_hub::hub_id,
     },
     # The proxy `install` put in place, with Debian's node, whatever PATH says.
     'ConfigurableHTTPProxy' => {
-      'command' => $profile::jupyterhub::proxy_command,
+      'command' => $unchained_hub::proxy_command,
     },
   }
-  $tls = $profile::jupyterhub::tls_certificate ? {
+  $tls = $unchained_hub::tls_certificate ? {
     undef   => {},
     default => { 'JupyterHub' => {
         'ssl_cert' => '/etc/jupyterhub/tls/hub.crt',
         'ssl_key'  => '/etc/jupyterhub/tls/hub.key',
     } },
   }
-  $tokens = $profile::jupyterhub::admin_services.unwrap
+  $tokens = $unchained_hub::admin_services.unwrap
   $admin_services = $tokens.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
   $admin_roles = $tokens.empty ? {
     true    => [],
     default => [{ 'name' => 'admin', 'services' => $tokens.keys }],
   }
-  $scrapers = $profile::jupyterhub::metrics_services.unwrap
+  $scrapers = $unchained_hub::metrics_services.unwrap
   $metrics_services = $scrapers.map |$name, $token| { { 'name' => $name, 'api_token' => $token } }
   $metrics_roles = $scrapers.empty ? {
     true    => [],
@@ -54,7 +54,7 @@ class profile::jupyterhub::config {
   }
   # The idle culler: a service the hub starts, with the scopes it needs to
   # find idle servers and stop them (restricted to some users if asked).
-  $culler = $profile::jupyterhub::idle_culler
+  $culler = $unchained_hub::idle_culler
   if $culler {
     $culler_args = [
       "--timeout=${culler['timeout']}",
@@ -70,7 +70,7 @@ class profile::jupyterhub::config {
     }.flatten
     $culler_services = [{
         'name'    => 'idle-culler',
-        'command' => ["${profile::jupyterhub::venv}/bin/python3", '-m', 'jupyterhub_idle_culler'] + $culler_args,
+        'command' => ["${unchained_hub::venv}/bin/python3", '-m', 'jupyterhub_idle_culler'] + $culler_args,
     }]
     $culler_roles = [{ 'name' => 'idle-culler', 'scopes' => $culler_scopes, 'services' => ['idle-culler'] }]
   } else {
@@ -85,14 +85,12 @@ class profile::jupyterhub::config {
         'load_roles' => $admin_roles + $metrics_roles + $culler_roles,
     } },
   }
-  # Where users' tickets go (profile::kerberos::client): the hub makes each
-  # user's directory there.
-  include profile::kerberos::client
-  $ccache = $profile::kerberos::client::ccache_dir ? {
+  # Where users' tickets go: the hub makes each user's directory there.
+  $ccache = $unchained_hub::ccache_dir ? {
     undef   => {},
-    default => { 'KerberosPAMAuthenticator' => { 'ccache_dir' => $profile::kerberos::client::ccache_dir } },
+    default => { 'KerberosPAMAuthenticator' => { 'ccache_dir' => $unchained_hub::ccache_dir } },
   }
-  $hub_config = deep_merge($defaults, $tls, $ccache, $profile::jupyterhub::config, $service_roles)
+  $hub_config = deep_merge($defaults, $tls, $ccache, $unchained_hub::config, $service_roles)
 
   file { '/etc/jupyterhub':
     ensure => directory,
@@ -107,7 +105,7 @@ class profile::jupyterhub::config {
     mode    => '0640',  # and 0750 for the directory
     recurse => true,
     purge   => true,
-    source  => 'puppet:///modules/profile/jupyterhub/templates',
+    source  => 'puppet:///modules/unchained_hub/templates',
   }
   # Holds the services' tokens: readable by the hub only.
   file { '/etc/jupyterhub/jupyterhub_config.json':
@@ -119,7 +117,7 @@ class profile::jupyterhub::config {
     show_diff => false,
   }
 
-  if $profile::jupyterhub::tls_certificate {
+  if $unchained_hub::tls_certificate {
     file { '/etc/jupyterhub/tls':
       ensure => directory,
       owner  => 'root',
@@ -131,7 +129,7 @@ class profile::jupyterhub::config {
       owner   => 'root',
       group   => $service_user,
       mode    => '0644',
-      content => $profile::jupyterhub::tls_certificate,
+      content => $unchained_hub::tls_certificate,
     }
     # Readable by the hub's account, which hands it to the proxy.
     file { '/etc/jupyterhub/tls/hub.key':
@@ -139,7 +137,7 @@ class profile::jupyterhub::config {
       owner     => 'root',
       group     => $service_user,
       mode      => '0640',
-      content   => $profile::jupyterhub::tls_key,
+      content   => $unchained_hub::tls_key,
       show_diff => false,
     }
   }
@@ -147,10 +145,10 @@ class profile::jupyterhub::config {
   file { '/etc/systemd/system/jupyterhub.service':
     ensure  => file,
     mode    => '0644',
-    content => epp('profile/jupyterhub.service.epp', {
+    content => epp('unchained_hub/jupyterhub.service.epp', {
         'service_user' => $service_user,
         'state_dir'    => $state_dir,
-        'venv'         => $profile::jupyterhub::venv,
+        'venv'         => $unchained_hub::venv,
     }),
   }
   ~> exec { 'jupyterhub-systemd-reload':

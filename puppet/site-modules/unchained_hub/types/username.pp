@@ -2,4 +2,4 @@
 #
 # The one rule for user names: the hub's Python check
 # (`unchained_hub.contract.USERNAME`) must accept exactly the same names.
-type Profile::Username = Pattern[/\A[a-z][a-z0-9_-]{0,31}\z/]
+type Unchained_hub::Username = Pattern[/\A[a-z][a-z0-9_-]{0,31}\z/]

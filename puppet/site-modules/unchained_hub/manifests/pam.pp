@@ -14,7 +14,7 @@
 # `KRB5_CONFIG`), so that a missing or unreadable keytab refuses every login
 # instead of letting any through unverified.
 #
-# Where `profile::kerberos::client::ccache_dir` puts users' tickets, in a
+# Where `unchained_hub::ccache_dir` puts users' tickets, in a
 # directory per user, that base directory is the hub's account's (made at
 # boot by systemd-tmpfiles, mode 0711): the hub makes a user's directory,
 # open to that user alone, before their login's kinit, so that no user can
@@ -33,16 +33,14 @@
 # @param keytab_content
 #   Base64 of that keytab (in eyaml), or unset when the site puts the file
 #   there itself.
-class profile::jupyterhub::pam (
+class unchained_hub::pam (
   String[1] $service = 'jupyterhub',
   Integer[1] $minimum_uid = 1000,
   Stdlib::Absolutepath $keytab = '/etc/jupyterhub/krb5.keytab',
   Optional[Sensitive[Pattern[/\A[A-Za-z0-9+\/]+=*\z/]]] $keytab_content = undef,
 ) {
-  include profile::jupyterhub
-  include profile::kerberos::client
-  $service_user = $profile::jupyterhub::service_user
-  $ccache_dir = $profile::kerberos::client::ccache_dir
+  $service_user = $unchained_hub::service_user
+  $ccache_dir = $unchained_hub::ccache_dir
 
   package { 'libpam-krb5':
     ensure => installed,
@@ -53,7 +51,7 @@ class profile::jupyterhub::pam (
     group   => 'root',
     mode    => '0644',
     content => @("PAM"),
-      # Managed by Puppet (profile::jupyterhub::pam). Kerberos only: no local
+      # Managed by Puppet (unchained_hub::pam). Kerberos only: no local
       # passwords, no session (the hub makes the user's ticket cache itself).
       # The KDC refuses expired, disabled and locked principals at auth;
       # pam_krb5's account check needs root, which the hub is not, so account
@@ -73,7 +71,7 @@ class profile::jupyterhub::pam (
       mode      => '0640',
       content   => Sensitive(Binary($keytab_content.unwrap)),
       show_diff => false,
-      notify    => Class['profile::jupyterhub::service'],
+      notify    => Class['unchained_hub::service'],
     }
   }
 
@@ -84,12 +82,12 @@ class profile::jupyterhub::pam (
     group   => 'root',
     mode    => '0644',
     content => @(CONF),
-      # Managed by Puppet (profile::jupyterhub::pam): the hub's processes
+      # Managed by Puppet (unchained_hub::pam): the hub's processes
       # refuse a login whose ticket cannot be verified with a keytab.
       [libdefaults]
           verify_ap_req_nofail = true
       | CONF
-    notify  => Class['profile::jupyterhub::service'],
+    notify  => Class['unchained_hub::service'],
   }
   file { '/etc/systemd/system/jupyterhub.service.d':
     ensure => directory,
@@ -103,11 +101,11 @@ class profile::jupyterhub::pam (
     group   => 'root',
     mode    => '0644',
     content => @(UNIT),
-      # Managed by Puppet (profile::jupyterhub::pam).
+      # Managed by Puppet (unchained_hub::pam).
       [Service]
       Environment=KRB5_CONFIG=/etc/krb5.conf:/etc/jupyterhub/krb5-verify.conf
       | UNIT
-    notify  => [Exec['jupyterhub-systemd-reload'], Class['profile::jupyterhub::service']],
+    notify  => [Exec['jupyterhub-systemd-reload'], Class['unchained_hub::service']],
   }
 
   if $ccache_dir {
@@ -117,14 +115,14 @@ class profile::jupyterhub::pam (
       group   => 'root',
       mode    => '0644',
       content => @("TMPFILES"),
-        # Managed by Puppet (profile::jupyterhub::pam): users' ticket directories.
+        # Managed by Puppet (unchained_hub::pam): users' ticket directories.
         d ${ccache_dir} 0711 ${service_user} ${service_user} -
         | TMPFILES
     }
     ~> exec { 'jupyterhub-krb5cc-tmpfiles':
       command     => ['/usr/bin/systemd-tmpfiles', '--create', '/etc/tmpfiles.d/jupyterhub-krb5cc.conf'],
       refreshonly => true,
-      before      => Class['profile::jupyterhub::service'],
+      before      => Class['unchained_hub::service'],
     }
   }
 }

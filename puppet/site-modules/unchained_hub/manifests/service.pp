@@ -1,7 +1,7 @@
 # @summary Runs the hub; a change of its venv or configuration restarts it.
 #
 # @api private
-class profile::jupyterhub::service {
+class unchained_hub::service {
   assert_private()
 
   service { 'jupyterhub':

@@ -1,6 +1,6 @@
 # @summary One notebook environment of the Unchained spawner.
 #
-# The values of `UnchainedSpawner.environments` in `profile::jupyterhub::config`,
+# The values of `UnchainedSpawner.environments` in `unchained_hub::config`,
 # by id. `launcher` is the path of `unchained-singleuser` on the workers; it
 # runs `command` (the single-user server) with the variables of `environment`,
 # after importing the Python modules of `preload`, in the Lmod module
@@ -8,7 +8,7 @@
 # or SIF on the workers). A `hidden` environment can be chosen through the
 # REST API (tests, benchmarks) but is not offered in the spawn form. The hub
 # checks the values again when it starts (hub/README.md).
-type Profile::Jupyterhub_environment = Struct[{
+type Unchained_hub::Environment = Struct[{
     display_name              => String[1],
     launcher                  => Stdlib::Absolutepath,
     command                   => Array[String[1], 1],

@@ -5,12 +5,12 @@
 # it for every command, so a change to it needs no restart.
 #
 # @api private
-class profile::jupyterhub::install {
+class unchained_hub::install {
   assert_private()
 
-  $service_user = $profile::jupyterhub::service_user
-  $state_dir = $profile::jupyterhub::state_dir
-  $venv = $profile::jupyterhub::venv
+  $service_user = $unchained_hub::service_user
+  $state_dir = $unchained_hub::state_dir
+  $venv = $unchained_hub::venv
 
   package { ['nodejs', 'sudo']:
     ensure => installed,
@@ -25,10 +25,10 @@ class profile::jupyterhub::install {
   # proxy_dir, owned by root (the hub's account cannot change it), unpacked
   # or installed beside the running one and moved into place only once it
   # runs as the version asked for.
-  $proxy_dir = $profile::jupyterhub::proxy_dir
-  $proxy_home = $profile::jupyterhub::proxy_home
-  $proxy_version = $profile::jupyterhub::proxy_version
-  $proxy_source = $profile::jupyterhub::proxy_source
+  $proxy_dir = $unchained_hub::proxy_dir
+  $proxy_home = $unchained_hub::proxy_home
+  $proxy_version = $unchained_hub::proxy_version
+  $proxy_source = $unchained_hub::proxy_source
   file { $proxy_dir:
     ensure => directory,
     owner  => 'root',
@@ -79,7 +79,7 @@ class profile::jupyterhub::install {
     fi
     installed=$(node "$tmp/node_modules/configurable-http-proxy/bin/configurable-http-proxy" --version)
     if [ "$installed" != "$version" ]; then
-      echo "configurable-http-proxy from $from is $installed, not $version (profile::jupyterhub::proxy_version)" >&2
+      echo "configurable-http-proxy from $from is $installed, not $version (unchained_hub::proxy_version)" >&2
       exit 1
     fi
     rm -rf "$home"
@@ -122,10 +122,10 @@ class profile::jupyterhub::install {
     mode   => '0700',
   }
 
-  profile::python_venv { $venv:
-    requirements => $profile::jupyterhub::requirements
-      + [profile::unchained_requirement($profile::jupyterhub::unchained_package)],
-    find_links   => $profile::jupyterhub::find_links,
+  unchained_hub::python_venv { $venv:
+    requirements => $unchained_hub::requirements
+      + [unchained_hub::unchained_requirement($unchained_hub::unchained_package)],
+    find_links   => $unchained_hub::find_links,
     notify       => Service['jupyterhub'],
   }
 
@@ -134,10 +134,10 @@ class profile::jupyterhub::install {
     owner        => 'root',
     group        => 'root',
     mode         => '0440',
-    content      => epp('profile/jupyterhub.sudoers.epp', {
+    content      => epp('unchained_hub/jupyterhub.sudoers.epp', {
         'service_user'   => $service_user,
-        'user_group'     => $profile::jupyterhub::user_group,
-        'condor_bin_dir' => $profile::jupyterhub::condor_bin_dir,
+        'user_group'     => $unchained_hub::user_group,
+        'condor_bin_dir' => $unchained_hub::condor_bin_dir,
         'venv'           => $venv,
     }),
     validate_cmd => '/usr/sbin/visudo -cf %',

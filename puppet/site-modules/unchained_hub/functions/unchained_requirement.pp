@@ -2,6 +2,6 @@
 #
 # @param package
 #   The wheel's version and sha256 (Hiera `unchained::package`).
-function profile::unchained_requirement(Profile::Package_pin $package) >> Profile::Pinned_requirement {
+function unchained_hub::unchained_requirement(Unchained_hub::Package_pin $package) >> Unchained_hub::Pinned_requirement {
   "jupyterhub-unchained==${package['version']} --hash=sha256:${package['sha256']}"
 }
