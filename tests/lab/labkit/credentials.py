@@ -12,6 +12,8 @@ import secrets
 from . import config, hiera, tls
 from .config import LabError
 
+# Hiera key prefixes of earlier versions of the modules, and their names now.
+RENAMED_PREFIXES = (("htcondor::", "unchained_htcondor::"), ("profile::jupyterhub::", "unchained_hub::"))
 # The token of Prometheus (mon), which the hub knows as the service `prometheus`.
 METRICS_TOKEN_KEY = "profile::prometheus::hub_token"
 
@@ -37,11 +39,12 @@ def ensure_secrets():
                     + hiera.hash_of(config.ADMIN_TOKEN_KEY, {config.ADMIN_SERVICE: secrets.token_hex(32)})
                     + hiera.literal("unchained_hub::tls_certificate", certificate)
                     + hiera.literal("unchained_hub::tls_key", key))
-    text = path.read_text()
-    if hiera.has_key(text, "htcondor::pool_signing_key"):
-        # A lab made before the module was renamed: its keys follow.
-        path.write_text("\n".join("unchained_" + line if line.startswith("htcondor::") else line
-                                   for line in text.split("\n")))
+    # A lab made before the modules were renamed: its keys follow.
+    text = renamed = path.read_text()
+    for old, new in RENAMED_PREFIXES:
+        renamed = "\n".join(new + line[len(old):] if line.startswith(old) else line for line in renamed.split("\n"))
+    if renamed != text:
+        path.write_text(renamed)
     if not hiera.has_key(path.read_text(), METRICS_TOKEN_KEY):
         token = secrets.token_hex(32)
         with open(path, "a") as f:
