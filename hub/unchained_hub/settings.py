@@ -4,7 +4,8 @@ the user's request checked against them.
 `UnchainedSettings` is mixed into `UnchainedSpawner`; the settings are
 configured under that name. When the hub makes a spawner, a configuration
 that contradicts itself, or sets batchspawner's template settings (which
-have no effect here), is refused. The checks themselves are pure
+have no effect here), is refused: every start then fails saying which
+setting is wrong, and the hub's log says so too. The checks themselves are pure
 (`options.py`, `environments.py`); this is where JupyterHub meets them.
 """
 
@@ -176,8 +177,14 @@ class UnchainedSettings(Configurable):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._choices = self._checked_choices()
         self._parsed = None  # (user_options, Request) of the last check
+        self._config_error = None
+        try:
+            self._choices = self._checked_choices()
+        except ValueError as e:
+            # Every start is then refused naming the setting, in the browser and in the log.
+            self.log.error("UnchainedSpawner is misconfigured, no server can start: %s", e)
+            self._config_error, self._choices = str(e), None
 
     def _checked_choices(self):
         for section in ("BatchSpawnerBase", "CondorSpawner", "UnchainedSpawner", "Spawner"):
@@ -200,7 +207,7 @@ class UnchainedSettings(Configurable):
 
     @default("options_form")
     def _default_options_form(self):
-        return options.render_form(self._choices)
+        return options.render_form(self._choices) if self._choices else ""
 
     def options_from_form(self, formdata):
         return options.options_from_form(formdata)
@@ -215,6 +222,9 @@ class UnchainedSettings(Configurable):
 
     def _request(self):
         """The user's choices as a `Request` (parsed once per set of choices)."""
+        if self._config_error:
+            raise web.HTTPError(500, f"The hub's configuration is wrong, so no server can start: {self._config_error}. "
+                                     "Nothing was submitted; tell the site admin.")
         chosen = self.user_options or {}
         if self._parsed is None or self._parsed[0] != chosen:
             try:

@@ -84,7 +84,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         self.cluster = int(state.get("cluster", 0))
         self.job_started = int(state.get("job_started", 0))
         env_id = state.get("environment_id", "")
-        self.environment_id = env_id if env_id in self._choices.environments else ""
+        self.environment_id = env_id if self._choices and env_id in self._choices.environments else ""
         self._last_end = state.get("last_end", "")
 
     def clear_state(self):
@@ -407,7 +407,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         if self._tunnel is not None and await self._tunnel.stop_server(timeout=15):
             return True
         await self._close_tunnel()
-        env = self._choices.environments.get(self.environment_id)
+        env = self._choices.environments.get(self.environment_id) if self._choices else None
         if env is None:
             return False
         try:

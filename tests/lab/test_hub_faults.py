@@ -62,6 +62,41 @@ def test_orphaned_job_is_removed(lab, hub):
     wait_for(lambda: left_queue(lab, "bob", [cluster]), 120, "the orphaned job to be removed", interval=1)
 
 
+BAD_ADDITION = """
+import json
+path = "/etc/jupyterhub/jupyterhub_config.json"
+config = json.load(open(path))
+config["UnchainedSpawner"]["job_additions"]["accounting_groups"]["default"] = "group_lab\\nqueue 100"
+json.dump(config, open(path, "w"))
+"""
+
+
+@pytest.mark.disruptive(6)
+def test_a_job_addition_with_a_line_break_is_refused_at_start(lab, hub, servers):
+    """A value that would add a line to every submit description, written into
+    the hub's configuration past Puppet (whose types refuse it first): the hub
+    refuses every start, naming the setting, and submits nothing."""
+    before = jobs_of(lab, "alice")
+    try:
+        lab.exec("hub", "python3", "-c", BAD_ADDITION)
+        lab.exec("hub", "systemctl", "restart", "jupyterhub")
+        wait_for(lambda: _ready(hub), 60, "the hub to answer")
+        servers.append(("alice", "bad-addition"))
+        status, body = hub.start("alice", "bad-addition", SMALL)
+        assert status == 500, (status, body)
+        message = body["message"]
+        assert "configuration is wrong" in message and "job_additions.accounting_groups.default" in message, body
+        assert "tell the site admin" in message, body
+        assert jobs_of(lab, "alice") == before
+        log = lab.exec("hub", "journalctl", "-u", "jupyterhub", "--no-pager", "-q", "--since", "-2min").stdout
+        assert "UnchainedSpawner is misconfigured, no server can start: job_additions.accounting_groups.default" in log
+    finally:
+        # Puppet writes the configuration back, and restarts the hub.
+        restored = lab.labctl("apply", "hub", timeout=900, check=False)
+        assert restored.returncode in (0, 2), restored.stdout + restored.stderr
+        wait_for(lambda: _ready(hub), 60, "the hub to answer again")
+
+
 def _ready(hub):
     try:
         return hub.request("GET", "/hub/api/")[0] == 200
