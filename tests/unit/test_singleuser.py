@@ -68,8 +68,13 @@ def launcher(scratch, *args, stdin=None):
 class Attached:
     """`unchained-singleuser attach` as the hub's session runs it."""
 
+    # Sessions a test opened, ended by the `job` fixture: a session whose
+    # server never listened would otherwise wait out --ready-wait (300 s).
+    opened = []
+
     def __init__(self, scratch, settings, hub_api=None):
         self.hub_api = hub_api or f"hub-api-{os.urandom(8).hex()}.sock"
+        Attached.opened.append(self)
         self.proc = subprocess.Popen(launcher_argv(scratch, "attach"), env=job_env(scratch), cwd=scratch,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
@@ -128,6 +133,11 @@ def job(tmp_path, request):
     except ProcessLookupError:
         pass
     proc.wait()
+    while Attached.opened:
+        session = Attached.opened.pop().proc
+        if session.poll() is None:
+            session.kill()
+        session.wait()
 
 
 SETTINGS = {"JUPYTERHUB_API_TOKEN": "s3cret", "JUPYTERHUB_USER": "alice",
