@@ -148,12 +148,6 @@ class unchained_hub (
   Optional[Sensitive[Pattern[/\A-----BEGIN [A-Z ]*PRIVATE KEY-----\n/]]] $tls_key = undef,
   Optional[Pattern[/\A\/[A-Za-z0-9_.\/-]+\z/]] $ccache_dir = undef,
 ) {
-  if $unchained_package =~ Undef {
-    fail(@(MSG/L))
-      unchained::package is not set: give the version and sha256 of the jupyterhub-unchained \
-      wheel in your wheelhouse in Hiera (puppet/README.md, "Python packages")
-      | MSG
-  }
   if ($tls_certificate =~ Undef) != ($tls_key =~ Undef) {
     fail('unchained_hub: tls_certificate and tls_key go together; set both or neither')
   }

@@ -20,13 +20,6 @@ class unchained_hub::singleuser_venv (
     lookup('unchained::package', Optional[Unchained_hub::Package_pin], 'first', undef),
   Optional[Stdlib::Absolutepath] $find_links = undef,
 ) {
-  if $unchained_package =~ Undef {
-    fail(@(MSG/L))
-      unchained::package is not set: give the version and sha256 of the jupyterhub-unchained \
-      wheel in your wheelhouse in Hiera (puppet/README.md, "Python packages")
-      | MSG
-  }
-
   file { dirname($path):
     ensure => directory,
     mode   => '0755',
