@@ -120,8 +120,12 @@ def job_of(hub, user, name=""):
 
 def jobs_of(lab, owner):
     """Cluster ids of the owner's jobs in the hub's queue."""
-    out = lab.exec("hub", "condor_q", "-all", "-constraint", f'Owner == "{owner}"', "-af", "ClusterId").stdout
-    return [int(c) for c in out.split()]
+    return [int(c) for c in _owner_query(lab, owner).stdout.split()]
+
+
+def _owner_query(lab, owner, check=True):
+    return lab.exec("hub", "condor_q", "-all", "-constraint", f'Owner == "{owner}"', "-af", "ClusterId",
+                    check=check)
 
 
 def left_queue(lab, owner, clusters):
@@ -130,8 +134,7 @@ def left_queue(lab, owner, clusters):
     to the negotiator must authenticate, which it does blocking: if that meets
     a negotiation cycle with this schedd, each waits for the other until the
     schedd's 20 s authentication deadline, and no query is answered meanwhile."""
-    out = lab.exec("hub", "condor_q", "-all", "-constraint", f'Owner == "{owner}"', "-af", "ClusterId",
-                   check=False)
+    out = _owner_query(lab, owner, check=False)
     if out.returncode != 0:
         return False
     return not set(clusters) & {int(c) for c in out.stdout.split()}
