@@ -72,18 +72,29 @@ SHELL_VARIABLES = {"_", "SHLVL", "PWD", "OLDPWD"}
 def private_dir():
     """The job's private directory (contract.job_dir), in the tmp/ of its
     scratch directory that HTCondor mounts over /tmp (MOUNT_UNDER_SCRATCH),
-    where the hub's session finds it as SESSION_DIR."""
+    where the hub's session finds it as SESSION_DIR.
+
+    That tmp/ is private if it, or the scratch directory that holds it, is
+    this user's alone: HTCondor makes tmp/ mode 0700; Apptainer, which does
+    the mount for an unprivileged starter (a drone), makes it 1777 inside a
+    0700 scratch directory."""
     scratch = os.environ.get("_CONDOR_SCRATCH_DIR")
     if not scratch:
         sys.exit("unchained-singleuser: _CONDOR_SCRATCH_DIR is not set; run me as an HTCondor job")
-    try:
-        info = os.stat(os.path.join(scratch, "tmp"))
-    except OSError:
-        info = None
-    if info is None or info.st_uid != os.getuid() or info.st_mode & 0o077:
+    if not (os.path.isdir(os.path.join(scratch, "tmp"))
+            and (_private(os.path.join(scratch, "tmp")) or _private(scratch))):
         sys.exit("unchained-singleuser: this worker gives jobs no private /tmp, where the hub's tunnel "
                  "finds the notebook (HTCondor's MOUNT_UNDER_SCRATCH = /tmp,/var/tmp). Ask your site admin.")
     return job_dir(scratch)
+
+
+def _private(path):
+    """Whether path is a directory of this user's that no one else may enter."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
 
 
 def log(message):

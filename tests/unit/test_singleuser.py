@@ -250,6 +250,8 @@ def test_attach_without_a_job_says_so(tmp_path):
 
 @pytest.mark.parametrize("mode", [0o1777, None])
 def test_a_job_without_a_private_tmp_is_refused(tmp_path, mode):
+    # A scratch directory others may enter, holding a tmp/ anyone may use, or none.
+    tmp_path.chmod(0o755)
     if mode is not None:
         (tmp_path / "tmp").mkdir()
         (tmp_path / "tmp").chmod(mode)
@@ -257,6 +259,21 @@ def test_a_job_without_a_private_tmp_is_refused(tmp_path, mode):
                             env=job_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "this worker gives jobs no private /tmp" in result.stderr
     assert "MOUNT_UNDER_SCRATCH" in result.stderr
+
+
+def test_a_shared_tmp_in_a_private_scratch_directory_is_private(tmp_path):
+    # What Apptainer makes for a drone's unprivileged starter (-S /tmp -W scratch).
+    tmp_path.chmod(0o700)
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp").chmod(0o1777)
+    proc = subprocess.Popen(launcher_argv(tmp_path, "--files-dir", "jupyter", "--", "/bin/true"),
+                            env=job_env(tmp_path), cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "waiting up to" in proc.stderr.readline()
+        assert stat.S_IMODE(os.stat(job_dir(tmp_path)).st_mode) == 0o700
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_a_session_that_would_reach_another_directory_is_refused(job):
