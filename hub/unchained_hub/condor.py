@@ -21,7 +21,8 @@ from .contract import ATTACH, TOKEN_NAME, is_username, safe
 SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
 QUERY_ATTRIBUTES = ("ClusterId", "Owner", "JobStatus", "RemoteHost", "HoldReason", "HoldReasonCode",
                     "HoldReasonSubCode", "NumJobStarts", "QDate", "EnteredCurrentStatus",
-                    "JobCurrentStartDate", "JobDisconnectedDate", "UnchainedRuntime", "RequestMemory")
+                    "JobCurrentStartDate", "JobDisconnectedDate", "UnchainedRuntime", "RequestMemory",
+                    "MachineAttrUnchainedSite0")
 
 
 # What the hub reads of its query of all its jobs: some 400 bytes a job, but

@@ -14,7 +14,7 @@ from .contract import LMOD_MODULE, safe
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 KEYS = ("display_name", "launcher", "command", "environment", "preload", "lmod_module",
-        "container_image", "hidden")
+        "container_image", "hidden", "sites")
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,9 @@ class Environment:
     `command` (the single-user server) with `variables` set, after importing
     `preload`, in the Lmod module `lmod_module`, in the job image
     `container_image`. A `hidden` environment can be chosen through the REST
-    API (tests, benchmarks) but is not shown in the spawn form.
+    API (tests, benchmarks) but is not shown in the spawn form. `sites` are
+    the ids of the sites it may run at (`placement.py`; empty: any), checked
+    against the admin's sites by `options.load_choices`.
     """
 
     id: str
@@ -37,6 +39,7 @@ class Environment:
     lmod_module: str = None
     container_image: str = None
     hidden: bool = False
+    sites: tuple = ()
 
     @classmethod
     def from_config(cls, env_id, spec):
@@ -68,6 +71,9 @@ class Environment:
         hidden = spec.get("hidden", False)
         if not isinstance(hidden, bool):
             raise ValueError(f"{where}.hidden must be true or false")
+        sites = spec.get("sites") or ()
+        if not isinstance(sites, (list, tuple)) or not all(isinstance(s, str) for s in sites):
+            raise ValueError(f"{where}.sites must be a list of site ids")
         display_name = spec.get("display_name", env_id)
         if not isinstance(display_name, str):
             raise ValueError(f"{where}.display_name must be text")
@@ -82,6 +88,7 @@ class Environment:
             lmod_module=lmod_module,
             container_image=image,
             hidden=hidden,
+            sites=tuple(sites),
         )
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from . import environments as envs
+from . import placement
 from .environments import Environment
 
 # Field -> (label, unit, decimals allowed). The order is the form's order.
@@ -51,6 +52,8 @@ class Request:
     gpus: int
     runtime_seconds: int
     environment: Environment
+    # The ids of the sites the job may run at (placement.py); () for any.
+    sites: tuple = ()
 
     def asked(self):
         """The resources asked for, by the form's fields, as the form took them."""
@@ -68,18 +71,26 @@ class Request:
 
 @dataclass(frozen=True)
 class Choices:
-    """What the admin offers: limits per field, presets, environments by id."""
+    """What the admin offers: limits per field, presets, environments and sites by id."""
 
     limits: dict
     presets: dict
     environments: dict
     default_environment: str
+    sites: dict = None
+
+    @property
+    def any_on_demand(self):
+        return any(site.on_demand for site in (self.sites or {}).values())
 
 
-def load_choices(limits, presets, environments, default_environment=""):
+def load_choices(limits, presets, environments, default_environment="", sites=None):
     """The admin's settings as `Choices`, or ValueError naming what contradicts
     itself; checked once, when the hub makes a spawner."""
     environments, default_environment = envs.load(environments, default_environment)
+    sites = placement.load(sites or {})
+    for env in environments.values():
+        _check_placement(f"environments[{env.id!r}]", env, env.sites or None, sites)
     for field in FIELDS:
         if field not in limits:
             raise ValueError(f"resource_limits has no entry for {field!r}")
@@ -89,16 +100,33 @@ def load_choices(limits, presets, environments, default_environment=""):
     unknown = set(limits) - set(FIELDS)
     if unknown:
         raise ValueError(f"resource_limits has unknown fields {sorted(unknown)}")
-    choices = Choices(limits, presets, environments, default_environment)
+    choices = Choices(limits, presets, environments, default_environment, sites)
     for name, preset in presets.items():
         if not envs.ID_PATTERN.fullmatch(name):
             raise ValueError(f"preset name {name!r} must match {envs.ID_PATTERN.pattern}")
         try:
-            values = {k: v for k, v in preset.items() if k != "display_name"}
-            parse_request(values, Choices(limits, {}, environments, default_environment))
+            values = {k: v for k, v in preset.items() if k not in PRESET_ONLY_KEYS}
+            request = parse_request(values, Choices(limits, {}, environments, default_environment, sites))
         except OptionError as e:
             raise ValueError(f"preset {name!r}: {e}") from None
+        if "sites" in preset:
+            _check_placement(f"presets[{name!r}]", request.environment, preset["sites"], sites)
     return choices
+
+
+# Keys of a preset that are not a user's option.
+PRESET_ONLY_KEYS = ("display_name", "sites")
+
+
+def _check_placement(where, env, value, sites):
+    """The sites of an environment or preset, checked: they exist, and a
+    notebook without a container image is not sent where only drones run."""
+    allowed = placement.allowed(value, sites, where)
+    where_it_runs = [sites[s] for s in allowed] if allowed else list(sites.values())
+    if not env.container_image and where_it_runs and all(site.on_demand for site in where_it_runs):
+        raise ValueError(f"{where}.sites allows only sites whose workers are drones, which run notebooks only "
+                         f"in a container image, and environment {env.id!r} has no container_image")
+    return allowed
 
 
 def parse_request(options, choices):
@@ -137,6 +165,14 @@ def parse_request(options, choices):
         environment = options["environment"]
     if not isinstance(environment, str) or environment not in environments:
         raise OptionError(f"Environment: choose one of {', '.join(environments)}")
+    # A preset's sites, else its (or the chosen) environment's; both checked by load_choices.
+    sites = tuple(presets[preset_name]["sites"]) if preset_name and "sites" in presets[preset_name] \
+        else environments[environment].sites
+    env = environments[environment]
+    if sites and not env.container_image and all(choices.sites[s].on_demand for s in sites):
+        raise OptionError(f"Environment: {env.display_name} cannot run at "
+                          f"{' or '.join(choices.sites[s].display_name for s in sites)}, where notebooks run "
+                          "only in a container image; choose another environment or preset")
 
     return Request(
         cpus=int(values["cpus"]),
@@ -145,6 +181,7 @@ def parse_request(options, choices):
         gpus=int(values["gpus"]),
         runtime_seconds=round(values["runtime_hours"] * 3600),
         environment=environments[environment],
+        sites=sites,
     )
 
 

@@ -66,7 +66,16 @@ class UnchainedSettings(Configurable):
 
     presets = Dict(
         help="""Named choices shown in the form, e.g. `{"small": {"display_name": "Small",
-        "cpus": 1, "memory_gb": 2}}`; they must lie within `resource_limits`.""",
+        "cpus": 1, "memory_gb": 2}}`; they must lie within `resource_limits`. A preset's
+        `sites` (a list of site ids) say where it may run, in place of its environment's.""",
+    ).tag(config=True)
+
+    sites = Dict(
+        help="""The pool's sites by id, as their workers advertise them (`UnchainedSite`), in the
+        order the hub names them: each a dict with `display_name` and `on_demand` (true: its
+        workers are drones, started when notebooks wait for them). An environment's or
+        preset's `sites` (a list of these ids; left out: any site) say where it may run.
+        Notebooks without a `container_image` never run on drones.""",
     ).tag(config=True)
 
     files_dir = Unicode(
@@ -201,7 +210,7 @@ class UnchainedSettings(Configurable):
         check_spawner_settings(self.args, self.notebook_dir, self.environment)
         self._additions = additions.load(self.job_additions)
         return options.load_choices(self.resource_limits, self.presets, self.environments,
-                                    self.default_environment)
+                                    self.default_environment, self.sites)
 
     # -- the form ---------------------------------------------------------
 

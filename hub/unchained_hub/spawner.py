@@ -19,7 +19,7 @@ from jupyterhub.apihandlers import default_handlers
 from tornado import web
 from traitlets import Integer, Unicode
 
-from . import condor, contract, jobstate, metrics, submit, tickets, tunnel
+from . import condor, contract, jobstate, metrics, placement, submit, tickets, tunnel
 from .poller import JobPoller
 from .settings import UnchainedSettings
 
@@ -136,7 +136,8 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         description = submit.build(request, hub_id=self.hub_id, home=home, files_dir=files_dir,
                                    log_dir=self.job_log_dir, lost_workers=self.poller.lost_workers(),
                                    server_args=self.get_args(), additions=self._additions,
-                                   user=self.user.name, unix_groups=unix_groups(account))
+                                   user=self.user.name, unix_groups=unix_groups(account),
+                                   any_on_demand=self._choices.any_on_demand)
         poller = self.poller
         try:
             await asyncio.gather(
@@ -157,9 +158,10 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
         self._emit(20, f"Submitted job {self.cluster}.0 for {request.describe()}")
         try:
             while True:
-                host = await self._wait_running(submitted_serial, request)
+                host, site = await self._wait_running(submitted_serial, request)
                 running_at = time.monotonic()
-                self._emit(60, f"Job {self.cluster}.0 is running on {host}; connecting to it")
+                at = f" at {site}" if site else ""
+                self._emit(60, f"Job {self.cluster}.0 is running on {host}{at}; connecting to it")
                 try:
                     await self._connect(contract.settings_for_job(self.get_env()))
                     break
@@ -198,7 +200,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             await asyncio.sleep(0.05)
 
     async def _wait_running(self, submitted_serial, request):
-        """The host the job runs on, once it runs."""
+        """The host the job runs on, and its site's name ("" if unknown), once it runs."""
         poller = self.poller
         idle_since = None
         explained = False
@@ -210,11 +212,12 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             state = await self._starting_verdict(ad)
             if state == jobstate.STARTED:
                 self.job_started = jobstate.start_date(ad)
-                return jobstate.host(ad)
+                return jobstate.host(ad), placement.site_name(ad.get("MachineAttrUnchainedSite0"),
+                                                              self._choices.sites)
             if state == jobstate.QUEUED:
                 if idle_since is None:
                     idle_since = time.monotonic()
-                    self._emit(30, f"Job {self.cluster}.0 is waiting for a machine")
+                    self._emit(30, placement.waiting_message(self.cluster, request.sites, self._choices.sites))
                 elif not explained and time.monotonic() - idle_since > self.idle_explain_after:
                     explained = True
                     why = await poller.why_idle(self.cluster)

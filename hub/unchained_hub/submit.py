@@ -10,10 +10,13 @@ is not here either: it reaches the job through the tunnel (see
 
 import re
 
+from . import placement
 from .contract import safe
 
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
 
+# The slot attribute that says which site a worker is at (placement.py).
+SITE_ATTRIBUTE = "UnchainedSite"
 # The job attribute that marks a job as this hub's.
 HUB_ATTRIBUTE = "UnchainedHub"
 # The job's run time limit in seconds, and the hold subcode of its backstop.
@@ -27,7 +30,7 @@ IMAGE_HOLD_SUBCODE = 4702
 
 
 def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None, server_args=(),
-          additions=None, user=None, unix_groups=()):
+          additions=None, user=None, unix_groups=(), any_on_demand=False):
     """The submit description (text for `condor_submit`'s standard input).
 
     `files_dir` and `log_dir` are relative to `home`, the job's initial
@@ -42,6 +45,10 @@ def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None, serve
     `server_args` (the admin's `Spawner.args`) follow the command. The
     site's `additions` (`additions.JobAdditions`) for `user`, a member of
     `unix_groups`, add a requirement, an accounting group and attributes.
+    The job runs only at the request's sites (any if none), and, where some
+    site's workers are drones (`any_on_demand`), on none of them unless in a
+    container (`placement.requirements`); the ad names the worker's site
+    (MachineAttrUnchainedSite0).
     """
     env = request.environment
     launcher_options = [f"--preload={module}" for module in env.preload]
@@ -76,11 +83,14 @@ def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None, serve
         f"request_cpus = {int(request.cpus)}",
         f"request_memory = {int(request.memory_mb)}",
         f"request_disk = {int(request.disk_kb)}",
+        f"job_machine_attrs = {SITE_ATTRIBUTE}",
     ]
     if request.gpus:
         lines.append(f"request_gpus = {int(request.gpus)}")
     # condor_submit adds its own requirements (memory, disk, ...) to these.
     requirements = [f"({additions.requirements})"] if additions and additions.requirements else []
+    requirements += placement.requirements(request.sites, container=bool(env.container_image),
+                                           any_on_demand=any_on_demand)
     # The collector keeps a dead worker's slots for a while (CLASSAD_LIFETIME),
     # and the negotiator would match the job to them over and over.
     requirements += [f'((TARGET.Machine =!= "{host_name(host)}") || (TARGET.LastHeardFrom > {int(since)}))'

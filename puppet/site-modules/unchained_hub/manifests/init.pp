@@ -204,6 +204,11 @@ class unchained_hub (
             Optional[disk_gb]       => Numeric,
             Optional[gpus]          => Numeric,
             Optional[runtime_hours] => Numeric,
+            Optional[sites]         => Array[Unchained_hub::Site_id, 1],
+      }]],
+      'sites'                 => Hash[Unchained_hub::Site_id, Struct[{
+            Optional[display_name] => String[1],
+            Optional[on_demand]    => Boolean,
       }]],
       'hub_id'                => Pattern[/\A[A-Za-z0-9_.:@+=,-]+\z/],
       'files_dir'             => $relative_dir,
