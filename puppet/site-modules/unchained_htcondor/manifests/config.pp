@@ -120,12 +120,37 @@ class unchained_htcondor::config {
 
   if 'central_manager' in $unchained_htcondor::roles {
     unchained_htcondor::config_file { '50-central-manager':
-      content => epp('unchained_htcondor/central_manager.conf.epp'),
+      content => epp('unchained_htcondor/central_manager.conf.epp', {
+          'drone_identities' => $unchained_htcondor::drone_sites.map |$site| {
+            [$site, "drone-${site}@${unchained_htcondor::uid_domain}"]
+          }.convert_to(Hash),
+      }),
     }
   }
   if 'submit' in $unchained_htcondor::roles {
     unchained_htcondor::config_file { '50-submit':
       content => epp('unchained_htcondor/submit.conf.epp'),
+    }
+  }
+
+  # A user's condor_ssh_to_job to a worker behind CCB waits for the worker to
+  # connect back. With a socket in this directory it is reached through the
+  # shared port; without one it listens on a random port, which a worker
+  # that may reach only the shared port (a drone at another site) cannot.
+  # Sticky and world-writable like /tmp; each tool's socket is its own.
+  $tool_sockets = 'submit' in $unchained_htcondor::roles
+  file { '/etc/tmpfiles.d/unchained-htcondor-tools.conf':
+    ensure  => if $tool_sockets { 'file' } else { 'absent' },
+    owner   => 'root',
+    group   => 'root',
+    mode    => '0644',
+    content => "# Managed by Puppet (unchained_htcondor).\nd /var/lock/condor/daemon_sock 1777 condor condor -\n",
+  }
+  if $tool_sockets {
+    exec { 'htcondor-tool-sockets':
+      command     => ['/usr/bin/systemd-tmpfiles', '--create', '/etc/tmpfiles.d/unchained-htcondor-tools.conf'],
+      refreshonly => true,
+      subscribe   => File['/etc/tmpfiles.d/unchained-htcondor-tools.conf'],
     }
   }
   if 'execute' in $unchained_htcondor::roles {
@@ -134,6 +159,7 @@ class unchained_htcondor::config {
           'num_cpus'          => $unchained_htcondor::num_cpus,
           'container_runtime' => $unchained_htcondor::container_runtime,
           'container_binds'   => $unchained_htcondor::container_binds,
+          'site'              => $unchained_htcondor::site,
       }),
     }
   }

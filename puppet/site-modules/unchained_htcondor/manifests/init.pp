@@ -74,6 +74,16 @@
 # @param container_binds
 #   Host paths bound into every container job at the same path
 #   (`SINGULARITY_BIND_EXPR`), e.g. `/cvmfs`.
+# @param site
+#   On an execute host: the site it is at, advertised as `UnchainedSite` in
+#   its slot ads, where a notebook environment or preset may ask for it.
+# @param drone_sites
+#   On the central manager: the sites whose drones (startds in another batch
+#   system's jobs, `unchained_htcondor::drone`) may join the pool. A site's
+#   drones authenticate with IDTOKENS of identity `drone-SITE@UID_DOMAIN`,
+#   which may advertise startds and masters only, and only as drones of that
+#   site: the collector refuses a slot ad from them that does not say
+#   `UnchainedDrone = true` and `UnchainedSite = "SITE"`.
 # @param user_kerberos
 #   On a submit host: users prove who they are to the schedd with a Kerberos
 #   ticket instead of their local account, for everything that changes the
@@ -122,6 +132,8 @@ class unchained_htcondor (
   Optional[Integer[1, 1024]] $num_cpus = undef,
   Optional[Stdlib::Absolutepath] $container_runtime = undef,
   Array[Unchained_htcondor::Bind_path] $container_binds = [],
+  Optional[Unchained_htcondor::Site] $site = undef,
+  Array[Unchained_htcondor::Site] $drone_sites = [],
   Boolean $user_kerberos = false,
   Optional[Pattern[/\A[A-Z0-9]([A-Z0-9.-]*[A-Z0-9])?\z/]] $kerberos_realm = undef,
   Optional[Sensitive[Pattern[/\A[A-Za-z0-9+\/]+=*\z/]]] $kerberos_keytab = undef,
