@@ -17,6 +17,8 @@ HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
 
 # The slot attribute that says which site a worker is at (placement.py).
 SITE_ATTRIBUTE = "UnchainedSite"
+# The job attribute that lists the sites a job may run at.
+SITES_ATTRIBUTE = "UnchainedSites"
 # The job attribute that marks a job as this hub's.
 HUB_ATTRIBUTE = "UnchainedHub"
 # The job's run time limit in seconds, and the hold subcode of its backstop.
@@ -103,6 +105,8 @@ def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None, serve
     lines += [
         f'+{HUB_ATTRIBUTE} = "{safe(hub_id, "hub id")}"',
         f'+UnchainedEnvironment = "{env.id}"',
+        # Where it may run ("" for any site), for the overlay manager (overlay.py).
+        f'+{SITES_ATTRIBUTE} = "{",".join(request.sites)}"',
         "notification = never",
         "queue",
     ]

@@ -11,7 +11,8 @@
 # drone runs as the drone account, so a second one could see the first's
 # leftovers. The batch job should have its node to itself (`--exclusive`).
 #
-# A drone stops when no job has claimed it for `idle_shutdown` seconds. It
+# A drone stops when no job has claimed it for `idle_shutdown` seconds
+# (after its one job, too). It
 # takes a job only if the job's run time limit (`UnchainedRuntime`) ends
 # `shutdown_margin` seconds before the batch job's wall time does, and at
 # that margin it shuts down gracefully (the job's files come home).
