@@ -100,26 +100,38 @@ PROBE = """
 import socket, sys
 from concurrent.futures import ThreadPoolExecutor
 
-def probe(port):
+def probe(target):
+    host, port = target.rsplit(":", 1)
     try:
-        socket.create_connection((sys.argv[1], port), timeout=3).close()
+        socket.create_connection((host, int(port)), timeout=3).close()
         return "connected"
     except socket.timeout:
         return "timeout"
     except OSError as e:
         return type(e).__name__
 
-ports = [int(p) for p in sys.argv[2:]]
-with ThreadPoolExecutor(len(ports)) as pool:
-    for port, result in zip(ports, pool.map(probe, ports)):
-        print(port, result)
+targets = sys.argv[1:]
+with ThreadPoolExecutor(len(targets)) as pool:
+    for target, result in zip(targets, pool.map(probe, targets)):
+        print(target, result)
 """
+
+
+def connect_many(lab, src, targets):
+    """Try every (host, port) of targets at once from src; map each to
+    connected, timeout or the error."""
+    out = lab.exec(src, "python3", "-c", PROBE, *(f"{host}:{port}" for host, port in targets)).stdout
+    results = {}
+    for line in out.splitlines():
+        target, result = line.split()
+        host, port = target.rsplit(":", 1)
+        results[(host, int(port))] = result
+    return results
 
 
 def connect_all(lab, src, dst, ports):
     """Try every port at once from src; map each port to connected, timeout or the error."""
-    out = lab.exec(src, "python3", "-c", PROBE, dst, *map(str, ports)).stdout
-    return {int(port): result for port, result in (line.split() for line in out.splitlines())}
+    return {port: result for (_, port), result in connect_many(lab, src, [(dst, p) for p in ports]).items()}
 
 
 def connect(lab, src, dst, port):

@@ -32,11 +32,14 @@ def test_non_execute_hosts_accept_connections(lab):
     assert connect(lab, "hub", "cm.lab.test", 9618) == "connected"
 
 
-@pytest.mark.parametrize("host", ["cm", "hub", "ex1", "ex2"])
+@pytest.mark.parametrize("host", ["cm", "hub", "ex1", "ex2", "om"])
 def test_hosts_have_no_route_beyond_the_lab(lab, host):
     routes = json.loads(lab.exec(host, "ip", "-j", "route", "show", "table", "all").stdout)
     ipv4 = [r for r in routes if r.get("table") != "local" and not r["dst"].startswith(("fe80", "ff00", "::1"))]
-    assert [r["dst"] for r in ipv4] == ["10.77.0.0/24"], routes
+    # Its own subnet, and site B's through the WAN router (test_scale_out.py
+    # proves what the router lets through).
+    assert sorted((r["dst"], r.get("gateway")) for r in ipv4) == [
+        ("10.77.0.0/24", None), ("10.78.0.0/24", "10.77.0.254")], routes
     # Asking the kernel for a route sends nothing.
     result = lab.exec(host, "ip", "route", "get", "203.0.113.1", check=False)
     assert result.returncode != 0 and "unreachable" in result.stderr

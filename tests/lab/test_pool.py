@@ -54,13 +54,15 @@ def server_job(lab):
 
 def test_a_sites_own_knob_reaches_the_slot_ads_of_its_host_only(lab):
     """unchained_htcondor::knobs of ex1 (its node data): written to config.d/90-site.conf,
-    after ours, and advertised by ex1's slots; ex2 has none."""
+    after ours, and advertised by ex1's slots; ex2 has none. Both say which
+    site they are at (unchained_htcondor::site)."""
     text = lab.exec("ex1", "cat", "/etc/condor/config.d/90-site.conf").stdout
-    assert 'UnchainedSite = "lab"' in text and "STARTD_ATTRS = $(STARTD_ATTRS) UnchainedSite" in text, text
+    assert 'LabRack = "r1"' in text and "STARTD_ATTRS = $(STARTD_ATTRS) LabRack" in text, text
     assert lab.exec("ex2", "test", "-e", "/etc/condor/config.d/90-site.conf", check=False).returncode != 0
-    sites = lab.exec("hub", "condor_status", "-af", "Machine", "UnchainedSite").stdout.splitlines()
-    by_host = {line.split()[0]: line.split()[1] for line in sites}
-    assert by_host == {"ex1.lab.test": "lab", "ex2.lab.test": "undefined"}, sites
+    lines = lab.exec("hub", "condor_status", "-constraint", "UnchainedDrone =!= true",
+                     "-af", "Machine", "LabRack", "UnchainedSite").stdout.splitlines()
+    by_host = {line.split()[0]: line.split()[1:] for line in lines}
+    assert by_host == {"ex1.lab.test": ["r1", "lab"], "ex2.lab.test": ["undefined", "lab"]}, lines
 
 
 def test_a_server_in_alices_job_is_reached_from_hub_through_ssh_to_job(lab, server_job):

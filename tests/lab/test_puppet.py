@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-HOSTS = ["cm", "hub", "pub", "kdc", "mon", "ex1", "ex2"]
+HOSTS = ["cm", "hub", "pub", "kdc", "mon", "om", "ex1", "ex2", "sbctl", "sbn1"]
 POOL_HOSTS = ["cm", "hub", "ex1", "ex2"]
 
 

@@ -26,10 +26,16 @@ def collect(machines, directory):
         if not m.is_running():
             (target / "NOT-RUNNING").write_text("host was not running\n")
             continue
-        condor_logs = m.root / "var/log/condor"
-        if condor_logs.is_dir():
-            shutil.copytree(condor_logs, target / "condor-logs", dirs_exist_ok=True)
+        for logs, name in (("var/log/condor", "condor-logs"), ("var/log/slurm", "slurm-logs"),
+                           ("var/log/cobald", "cobald-logs")):
+            if (m.root / logs).is_dir():
+                shutil.copytree(m.root / logs, target / name, dirs_exist_ok=True)
         copy_job_output(m.root / "var/lib/condor/execute", target)
+        # Drones (site B): each one's HTCondor logs and its jobs' output.
+        for drone in (m.root / "var/lib/unchained-drone").glob("*/"):
+            if (drone / "log").is_dir():
+                shutil.copytree(drone / "log", target / f"drone-{drone.name}", dirs_exist_ok=True)
+            copy_job_output(drone / "execute", target)
         for name, argv in COMMANDS.items():
             result = m.exec(argv, capture=True, timeout=30)
             (target / name).write_text(f"$ {' '.join(argv)}\n(exit {result.returncode})\n"

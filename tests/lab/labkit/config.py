@@ -20,9 +20,38 @@ GUEST_PYTHON = "313"
 MIRROR = os.environ.get("UNCHAINED_LAB_MIRROR", "http://deb.debian.org/debian")
 
 DOMAIN = "lab.test"
-BRIDGE = "unlab0"
-SUBNET_PREFIX = "10.77.0"
+
+
+@dataclass(frozen=True)
+class Site:
+    """A site of the lab: its own network segment (a bridge on the host
+    machine) and DNS domain. Site A is ours; site B is another institute's
+    Slurm cluster, joined to site A only through the WAN router (network.py)."""
+
+    name: str
+    bridge: str
+    prefix: str
+    domain: str
+
+    @property
+    def subnet(self):
+        return f"{self.prefix}.0/24"
+
+    @property
+    def router(self):
+        return f"{self.prefix}.254"
+
+
+SITE_A = Site("a", "unlab0", "10.77.0", DOMAIN)
+SITE_B = Site("b", "unlab1", "10.78.0", "siteb.test")
+SITES = (SITE_A, SITE_B)
+BRIDGE = SITE_A.bridge
+SUBNET_PREFIX = SITE_A.prefix
+# The host machine is on site A's segment only.
 BRIDGE_ADDRESS = f"{SUBNET_PREFIX}.1"
+# The network namespace of the router between the sites (the WAN and both
+# sites' firewalls in one).
+WAN_NETNS = "unlab-wan"
 
 # Paths inside every lab host where the host machine's files appear (read-only).
 GUEST_PUPPET_ENV = "/etc/puppet/code/environments/production"
@@ -63,12 +92,16 @@ ADMIN_SERVICE = "lab-admin"
 class Host:
     name: str
     address: str
-    # Execute hosts sit behind a firewall that drops every inbound connection.
+    # Accepts no inbound connection from outside its own site; at site A,
+    # none at all (execute hosts, as behind a NAT or site firewall).
     firewalled: bool
+    site: Site = SITE_A
+    # Runs notebook jobs: sees the job image and the CVMFS repository.
+    runs_jobs: bool = False
 
     @property
     def fqdn(self):
-        return f"{self.name}.{DOMAIN}"
+        return f"{self.name}.{self.site.domain}"
 
     @property
     def netns(self):
@@ -86,13 +119,23 @@ HOSTS = (
     Host("pub", f"{SUBNET_PREFIX}.12", firewalled=False),
     Host("kdc", f"{SUBNET_PREFIX}.13", firewalled=False),
     Host("mon", f"{SUBNET_PREFIX}.14", firewalled=False),
-    Host("ex1", f"{SUBNET_PREFIX}.21", firewalled=True),
-    Host("ex2", f"{SUBNET_PREFIX}.22", firewalled=True),
+    Host("om", f"{SUBNET_PREFIX}.15", firewalled=False),
+    Host("ex1", f"{SUBNET_PREFIX}.21", firewalled=True, runs_jobs=True),
+    Host("ex2", f"{SUBNET_PREFIX}.22", firewalled=True, runs_jobs=True),
+    # Site B: a Slurm controller that is also its login host, and a compute
+    # node, on which drones (startds in Slurm jobs) run notebook jobs.
+    Host("sbctl", f"{SITE_B.prefix}.10", firewalled=True, site=SITE_B),
+    Host("sbn1", f"{SITE_B.prefix}.21", firewalled=True, site=SITE_B, runs_jobs=True),
 )
-EXECUTE_HOSTS = tuple(h for h in HOSTS if h.firewalled)
-
+# The pool's own workers, whose startds Puppet runs.
+EXECUTE_HOSTS = tuple(h for h in HOSTS if h.runs_jobs and h.site == SITE_A)
+SITE_B_HOSTS = tuple(h for h in HOSTS if h.site == SITE_B)
 
 PUBLISHER = "pub"
+# The overlay manager (COBalD/TARDIS), the one site A host that may reach
+# site B's login host (by ssh), and that login host.
+OVERLAY_MANAGER = "om"
+SITE_B_LOGIN = "sbctl"
 # The KDC, and the host whose schedd takes users' Kerberos tickets: it is
 # configured once the KDC can give it its keytabs, by Hiera key: the
 # schedd's, and the hub's own, which its logins are verified with.

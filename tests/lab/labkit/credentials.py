@@ -2,12 +2,18 @@
 Hiera data (config.SECRETS_FILE in config.secrets_dir(), which every host
 sees read-only at GUEST_SECRETS): the pool signing key, the token of the
 hub's admin service, the hub's TLS certificate and key from the lab's own CA,
-the token Prometheus scrapes the hub's metrics with, and the submit host's
-keytabs from the lab's KDC.
+the token Prometheus scrapes the hub's metrics with, the submit host's
+keytabs from the lab's KDC, and the overlay manager's ssh key.
+
+Site B, another institute, sees none of these: its hosts mount a directory
+of their own (site_b_secrets_dir()) with its munge key, the drone token the
+central manager issues for it, and the overlay manager's public key.
 """
 
+import base64
 import os
 import secrets
+import subprocess
 
 from . import config, hiera, tls
 from .config import LabError
@@ -18,8 +24,68 @@ RENAMED_PREFIXES = (("htcondor::", "unchained_htcondor::"), ("profile::jupyterhu
 METRICS_TOKEN_KEY = "profile::prometheus::hub_token"
 
 
+# The drone identity of site B, and how long its token lasts (a site
+# issues a new one before it expires; see puppet/README.md).
+DRONE_IDENTITY = f"drone-siteb@{config.DOMAIN}"
+DRONE_TOKEN_LIFETIME = 30 * 24 * 3600
+DRONE_TOKEN_KEY = "unchained_htcondor::drone::token"
+OVERLAY_KEY = "profile::overlay_manager::ssh_private_key"
+OVERLAY_LOGIN_HOST_KEY = "profile::overlay_manager::login_host_key"
+OVERLAY_TOKEN_KEY = "profile::overlay_manager::condor_token"
+OVERLAY_IDENTITY = f"overlay-manager@{config.DOMAIN}"
+
+
 def secrets_file():
     return config.secrets_dir() / config.SECRETS_FILE
+
+
+def site_b_secrets_dir():
+    return config.STATE_DIR / "secrets-siteb"
+
+
+def site_b_secrets_file():
+    return site_b_secrets_dir() / config.SECRETS_FILE
+
+
+def secrets_dir_of(host):
+    return site_b_secrets_dir() if host.site == config.SITE_B else config.secrets_dir()
+
+
+def _append(path, text):
+    with open(path, "a") as f:
+        f.write(text)
+
+
+def _new_private_file(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _ensure_overlay_key(path):
+    """The overlay manager's ssh key: the private half in site A's secrets,
+    the public half in site B's (for the drone account on its login host)."""
+    if hiera.has_key(path.read_text(), OVERLAY_KEY):
+        return
+    keyfile = config.secrets_dir() / "overlay-manager-key"
+    keyfile.unlink(missing_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"overlay-manager@{config.DOMAIN}",
+                    "-f", keyfile], check=True)
+    public = keyfile.with_suffix(".pub")
+    _append(path, hiera.literal(OVERLAY_KEY, keyfile.read_text()))
+    _append(site_b_secrets_file(),
+            hiera.list_of("profile::drone_account::authorized_keys", [public.read_text().strip()]))
+    keyfile.unlink()
+    public.unlink()
+
+
+def _ensure_site_b_secrets():
+    directory = site_b_secrets_dir()
+    if site_b_secrets_file().exists():
+        return
+    directory.mkdir(mode=0o700, exist_ok=True)
+    _new_private_file(site_b_secrets_file(), "---\n" + hiera.scalar(
+        "profile::slurm::munge_key", base64.b64encode(secrets.token_bytes(1024)).decode()))
 
 
 def ensure_secrets():
@@ -51,7 +117,39 @@ def ensure_secrets():
             f.write(hiera.hash_of("unchained_hub::metrics_services", {"prometheus": token})
                     + hiera.scalar(METRICS_TOKEN_KEY, token)
                     + hiera.literal("profile::prometheus::ca_certificate", tls.ca_file().read_text()))
+    _ensure_site_b_secrets()
+    _ensure_overlay_key(path)
     return directory
+
+
+def ensure_drone_token(cm):
+    """Site B's drone token, and the overlay manager's, which may read the
+    pool, issued by the central manager once per lab the way a pool's admin
+    issues them (puppet/README.md)."""
+    tokens = (
+        (site_b_secrets_file(), DRONE_TOKEN_KEY, DRONE_IDENTITY, ["ADVERTISE_STARTD", "ADVERTISE_MASTER"]),
+        (secrets_file(), OVERLAY_TOKEN_KEY, OVERLAY_IDENTITY, ["READ"]),
+    )
+    for path, key, identity, scopes in tokens:
+        if hiera.has_key(path.read_text(), key):
+            continue
+        result = cm.exec(["condor_token_create", "-identity", identity, "-key", "POOL",
+                          *[arg for scope in scopes for arg in ("-authz", scope)],
+                          "-lifetime", str(DRONE_TOKEN_LIFETIME)], capture=True)
+        token = result.stdout.strip()
+        if result.returncode != 0 or not token:
+            raise LabError(f"issuing the token of {identity} on {cm.host.name} failed: {result.stderr.strip()}")
+        _append(path, hiera.scalar(key, token))
+
+
+def ensure_login_host_key(login):
+    """Site B's login host's ssh host key, which the overlay manager checks:
+    read from the host once it runs, as a site's admin would be told it."""
+    path = secrets_file()
+    if hiera.has_key(path.read_text(), OVERLAY_LOGIN_HOST_KEY):
+        return
+    key = login.exec(["cat", "/etc/ssh/ssh_host_ed25519_key.pub"], capture=True, check=True).stdout.split()
+    _append(path, hiera.scalar(OVERLAY_LOGIN_HOST_KEY, f"{key[0]} {key[1]}"))
 
 
 def ensure_submit_keytabs(kdc):
@@ -70,8 +168,7 @@ def ensure_submit_keytabs(kdc):
         kdc.exec(["rm", "-f", exported], check=True)
         if not keytab:
             raise LabError(f"exporting the keytab of {principal} on {kdc.host.name} gave nothing")
-        with open(path, "a") as f:
-            f.write(hiera.scalar(key, keytab))
+        _append(path, hiera.scalar(key, keytab))
 
 
 def admin_token():

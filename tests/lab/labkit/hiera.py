@@ -18,6 +18,10 @@ def hash_of(key, entries):
     return f"{key}:\n" + "".join(f"  {name}: '{value}'\n" for name, value in entries.items())
 
 
+def list_of(key, items):
+    return f"{key}:\n" + "".join(f"  - '{item}'\n" for item in items)
+
+
 def literal(key, text):
     return f"{key}: |\n" + "".join(f"  {line}\n" for line in text.splitlines())
 

@@ -111,7 +111,7 @@ class Machine:
         if self.host.name == config.PUBLISHER:
             return [f"--bind-ro={config.REPO_DIR}:{config.GUEST_SOURCE}",
                     f"--bind={storage}:{config.GUEST_CVMFS_STORAGE}"]
-        if self.host.firewalled:
+        if self.host.runs_jobs:
             return [f"--bind-ro={storage / config.CVMFS_REPO}:/cvmfs/{config.CVMFS_REPO}",
                     f"--bind-ro={jobimage.sandbox()}:{config.GUEST_JOB_IMAGE}"]
         return []

@@ -39,7 +39,7 @@ def up():
     npm.ensure_proxy()
     job_image = jobimage.ensure_job_image()
     check_image_in_use(job_image)
-    secrets_dir = credentials.ensure_secrets()
+    credentials.ensure_secrets()
     dist.ensure_dist()
     network.ensure_bridge()
     (config.cvmfs_storage() / config.CVMFS_REPO).mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def up():
         network.ensure_host_network(m.host)
         if not m.is_running():
             say(f"booting {m.host.name}")
-            m.boot(secrets_dir)
+            m.boot(credentials.secrets_dir_of(m.host))
             booted.append(m)
     for m in booted:
         m.wait_booted()
@@ -62,15 +62,19 @@ def up():
     # Hosts that need no CCB are configured alongside the central manager.
     # The notebook environment is published as soon as the publisher is
     # configured, while the execute hosts are.
-    # The submit host (the hub) needs the keytab the KDC exports, so it goes
-    # with the execute hosts too.
+    # The submit host (the hub) needs the keytab the KDC exports, and site
+    # B's compute node the drone token the central manager issues, so they
+    # go with the execute hosts too; the overlay manager last, as it needs
+    # the host key of site B's login host.
     pending = [m for m in all_machines if pool.apply_state(m) != "converged"]
-    later = [m for m in pending if m.host.firewalled or m.host.name == config.SUBMIT_HOST]
-    first = [m for m in pending if m not in later]
+    last = [m for m in pending if m.host.name == config.OVERLAY_MANAGER]
+    later = [m for m in pending if m not in last and (
+        m.host.runs_jobs or m.host.name in (config.SUBMIT_HOST, config.SITE_B_LOGIN))]
+    first = [m for m in pending if m not in later and m not in last]
     publisher = Machine(config.host(config.PUBLISHER))
     with ThreadPoolExecutor(1) as background:
         publishing = None
-        for group in (first, later):
+        for group in (first, later, last):
             if group:
                 say(f"applying {', '.join(m.host.name for m in group)}")
                 with ThreadPoolExecutor(len(group)) as pool_:
@@ -78,6 +82,9 @@ def up():
             if publishing is None:
                 publishing = background.submit(publish.ensure_published, publisher)
                 credentials.ensure_submit_keytabs(Machine(config.host(config.KDC)))
+                credentials.ensure_drone_token(all_machines[0])
+            elif group is later:
+                credentials.ensure_login_host_key(Machine(config.host(config.SITE_B_LOGIN)))
         pool.wait_pool_ready(all_machines[0])
         hub.wait_ready()
         publishing.result()

@@ -108,3 +108,38 @@ describe 'site.pp' do
     end
   end
 end
+
+describe 'site.pp' do
+  context 'on om.lab.test (role overlay_manager)' do
+    lab_node 'om.lab.test'
+    include_context 'Debian trixie facts'
+
+    it { is_expected.to compile.with_all_deps }
+    it { is_expected.to contain_service('cobald').with(ensure: 'running', enable: true) }
+
+    it 'installs COBalD, the pinned cobald-tardis wheel and our controller by hash' do
+      requirements = catalogue.resource('Unchained_hub::Python_venv', '/opt/unchained/overlay')[:requirements]
+      expect(requirements).to include(%r{\Acobald==0\.14\.0 --hash=sha256:[0-9a-f]{64}\z})
+      expect(requirements).to include("cobald-tardis==0.9.0 --hash=sha256:#{'1' * 64}")
+      expect(requirements).to include(%r{\Ajupyterhub-unchained==})
+    end
+
+    it 'asks the queue for demand and submits exclusive drones to site B by ssh' do
+      is_expected.to contain_file('/etc/cobald/overlay.yaml')
+        .with_content(%r{^  - __type__: unchained_hub\.overlay_controller\.WaitingNotebooks$})
+        .with_content(%r{^    maximum: 2$})
+        .with_content(%r{^      host: sbctl\.siteb\.test$})
+        .with_content(%r{^      known_hosts: /etc/cobald/known_hosts$})
+        .with_content(%r{^        StartupCommand: /usr/libexec/unchained-drone/drone$})
+        .with_content(%r{^            exclusive: null$})
+      is_expected.to contain_file('/etc/cobald/known_hosts').with_content(%r{^sbctl\.siteb\.test ssh-ed25519 \S+$})
+    end
+
+    it 'keeps its ssh key and its read-only token to the cobald account' do
+      is_expected.to contain_file('/var/lib/cobald/.ssh/id_ed25519').with(owner: 'cobald', mode: '0600', show_diff: false)
+      is_expected.to contain_file('/etc/cobald/condor/tokens.d/pool').with(owner: 'cobald', mode: '0400', show_diff: false)
+      is_expected.to contain_service('condor').with(ensure: 'stopped', enable: false)
+      is_expected.not_to contain_file('/etc/condor/passwords.d/POOL')
+    end
+  end
+end

@@ -1,0 +1,197 @@
+"""Scaling out to site B: another institute's Slurm cluster, on its own
+network segment, whose jobs are drones of the pool (startds that join
+through the central manager's CCB).
+
+Site B's hosts take no connection from site A but the overlay manager's ssh
+to the login host, and reach site A only at HTCondor's shared port on the
+central manager and the hub. A drone joins with a token that may advertise a
+site B drone and nothing else; a notebook runs on it in the job image, with
+the tunnel, files and kernels as on site A's workers.
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from labtest import GUEST_CA, connect_all, connect_many, wait_for
+
+# The overlay manager's logic, from the checkout (standard library only).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "hub"))
+from unchained_hub import overlay  # noqa: E402
+
+SITE_A_SERVICES = {
+    "cm.lab.test": [9618, 22],
+    "hub.lab.test": [9618, 8000, 22],
+    "ex1.lab.test": [9618, 22],
+    "ex2.lab.test": [9618, 22],
+    "kdc.lab.test": [88, 22],
+    "om.lab.test": [22],
+}
+
+
+def reachable(lab, src, targets):
+    """{(host, port): result} of connecting from src to every port of targets, all at once."""
+    return connect_many(lab, src, [(host, port) for host, ports in targets.items() for port in ports])
+
+
+@pytest.mark.parametrize("node", ["sbctl", "sbn1"])
+def test_site_b_reaches_site_a_only_at_the_shared_ports_of_cm_and_hub(lab, node):
+    results = reachable(lab, node, SITE_A_SERVICES)
+    opened = {key for key, result in results.items() if result == "connected"}
+    assert opened == {("cm.lab.test", 9618), ("hub.lab.test", 9618)}, results
+    # The rest is dropped (a timeout), not refused by a host that got the packet.
+    assert {result for key, result in results.items() if key not in opened} == {"timeout"}, results
+
+
+@pytest.mark.parametrize("node", ["hub", "cm", "ex1", "om"])
+def test_site_a_reaches_site_b_only_by_the_overlay_managers_ssh_to_the_login_host(lab, node):
+    results = reachable(lab, node, {"sbctl.siteb.test": [22, 6817, 6818], "sbn1.siteb.test": [22, 6818]})
+    expected = {("sbctl.siteb.test", 22)} if node == "om" else set()
+    assert {key for key, result in results.items() if result == "connected"} == expected, results
+
+
+def test_site_b_hosts_reach_each_other(lab):
+    # Control for the drops above: within site B, Slurm and ssh connect.
+    results = connect_all(lab, "sbn1", "sbctl.siteb.test", [6817, 22])
+    assert results == {6817: "connected", 22: "connected"}
+
+
+@pytest.mark.parametrize("node", ["sbctl", "sbn1"])
+def test_site_b_has_no_route_beyond_the_lab(lab, node):
+    routes = json.loads(lab.exec(node, "ip", "-j", "route", "show").stdout)
+    assert sorted((r["dst"], r.get("gateway")) for r in routes) == [
+        ("10.77.0.0/24", "10.78.0.254"), ("10.78.0.0/24", None)], routes
+
+
+JOB = {"JobStatus": 1, "UnchainedHub": '"hub.lab.test"', "ContainerImage": '"/srv/images/job"',
+       "RequestCpus": 1, "RequestMemory": 512, "UnchainedRuntime": 3600, "UnchainedSites": '""',
+       "EnteredCurrentStatus": "time() - 5"}
+
+
+def test_the_overlay_manager_counts_the_jobs_a_drone_could_take(lab):
+    """unchained_hub.overlay's constraint, in HTCondor's own ClassAd language."""
+    site = overlay.DroneSite(site="siteb", cores=2, memory_mb=2000, walltime_seconds=5 * 3600,
+                             shutdown_margin=120, patience=30)
+    waiting = site.waiting_jobs()
+
+    def matches(**changes):
+        ad = {**JOB, **changes}
+        text = "[" + "; ".join(f"{k} = {v}" for k, v in ad.items() if v is not None) + "]"
+        return lab.exec("hub", "classad_eval", text, waiting).stdout.strip().splitlines()[-1] == "true"
+
+    # Any site: only once site A had its chance.
+    assert not matches()
+    assert matches(EnteredCurrentStatus="time() - 31")
+    # Site B only: at once. Site A only: never.
+    assert matches(UnchainedSites='"siteb"')
+    assert matches(UnchainedSites='"lab,siteb"', EnteredCurrentStatus="time() - 31")
+    assert not matches(UnchainedSites='"lab"', EnteredCurrentStatus="time() - 31")
+    # What a drone cannot take: too big, too long, not in a container, not idle, not a notebook.
+    for change in ({"RequestCpus": 3}, {"RequestMemory": 4000}, {"UnchainedRuntime": 5 * 3600},
+                   {"ContainerImage": None}, {"JobStatus": 2}, {"UnchainedHub": None}):
+        assert not matches(UnchainedSites='"siteb"', **change), change
+
+
+# -- drones: started by the overlay manager when a notebook waits for one ------------
+
+SITE_B_ONLY = {"preset": "site-b"}
+NAME = "siteb"
+
+
+def drones(lab):
+    """The drones in the pool: {name: ad} of their partitionable slots."""
+    out = lab.exec("hub", "condor_status", "-constraint", "UnchainedDrone =?= true && PartitionableSlot =?= true",
+                   "-json", "-attributes", "Name,Machine,UnchainedSite,AuthenticatedIdentity,MyAddress,"
+                   "TardisDroneUuid,UnchainedDroneBatchJob", check=False).stdout
+    return {ad["Name"]: ad for ad in json.loads(out or "[]")}
+
+
+def slurm_jobs(lab):
+    """Site B's Slurm jobs: [(id, state)]."""
+    out = lab.exec("sbctl", "squeue", "-h", "-o", "%i %T").stdout
+    return [tuple(line.split()) for line in out.splitlines() if line.strip()]
+
+
+def wait_no_drones(lab, timeout):
+    """Until no drone is advertised and no Slurm job is left at site B."""
+    wait_for(lambda: not drones(lab) and not slurm_jobs(lab), timeout, "no drone and no Slurm job at site B")
+
+
+def in_the_job(lab, hub, user, name, guest_script, *args, **params):
+    params = {"url": f"https://127.0.0.1:8000/user/{user}/{name}", "ca": GUEST_CA, "token": hub.token, **params}
+    return json.loads(lab.hub_helper(guest_script, *args, params=params, timeout=150))
+
+
+def python(lab, hub, user, name, code):
+    result = in_the_job(lab, hub, user, name, "kernel_client.py", "exec", kernel="python3", code=code)
+    assert result["status"] == "ok", result
+    return result["output"].strip()
+
+
+@pytest.fixture
+def no_drones(lab):
+    """Site B without drones, before and after the test."""
+    wait_no_drones(lab, 120)
+    yield
+    wait_no_drones(lab, 120)
+
+
+def test_a_notebook_for_site_b_gets_a_drone_and_runs_there(lab, hub, servers, no_drones):
+    lab.exec("hub", "rm", "-rf", f"/home/alice/jupyter-{NAME}")
+    servers.append(("alice", NAME))
+    status, body = hub.start("alice", NAME, SITE_B_ONLY)
+    assert status in (201, 202), (status, body)
+    events = hub.progress("alice", NAME, timeout=240)
+    messages = [e.get("message", "") for e in events]
+    assert any("is waiting for a worker at site B; one is being started for it" in m for m in messages), messages
+    assert any(re.search(r"is running on sbn1\.siteb\.test at site B; connecting", m) for m in messages), messages
+    assert events[-1].get("ready"), messages
+
+    # The kernel runs on site B's node, in the job image, and writes a file that comes home.
+    out = python(lab, hub, "alice", NAME, "import socket, os; open('from-site-b.txt', 'w').write('hello\\n'); "
+                 "print(socket.gethostname(), os.path.isdir('/.singularity.d'), os.getuid())")
+    assert out.split()[:2] == ["sbn1.siteb.test", "True"], out
+
+    # The drone that runs it: started by TARDIS at site B, joined through the
+    # CCB with site B's drone token, and saying so.
+    (ad,) = drones(lab).values()
+    assert ad["Machine"] == "sbn1.siteb.test" and ad["UnchainedSite"] == "siteb"
+    assert ad["AuthenticatedIdentity"] == "drone-siteb@lab.test"
+    assert "CCBID=" in ad["MyAddress"] and ad["TardisDroneUuid"].startswith("siteb-"), ad
+    assert [state for _, state in slurm_jobs(lab)] == ["RUNNING"]
+    assert ad["UnchainedDroneBatchJob"] == f"slurm:{slurm_jobs(lab)[0][0]}"
+
+    hub.stop("alice", NAME)
+    servers.remove(("alice", NAME))
+    assert lab.exec("hub", "cat", f"/home/alice/jupyter-{NAME}/from-site-b.txt").stdout == "hello\n"
+    # A drone runs one job: it leaves when idle after it (a minute in the lab),
+    # and its Slurm job ends.
+    wait_no_drones(lab, 120)
+
+
+def test_a_drone_token_cannot_advertise_a_worker_of_site_a(lab):
+    """A stolen drone token gives a slot at site B, never one the hub would
+    send a site-A-only notebook to: the same ad with site B's name is taken,
+    with site A's it is not."""
+    env = ["env", "CONDOR_CONFIG=/etc/unchained-drone/condor_config", "DRONE_DIR=/tmp", "DRONE_NAME=fake",
+           "DRONE_CPUS=1", "DRONE_MEMORY_MB=100", "DRONE_END=0", "DRONE_BATCH_JOB=none", "DRONE_TARDIS_UUID="]
+
+    def advertise(name, site):
+        ad = (f'MyType = "Machine"\nName = "{name}"\nMachine = "fake.siteb.test"\nUnchainedSite = "{site}"\n'
+              'UnchainedDrone = true\nMyAddress = "<10.78.0.21:9>"\nStartdIpAddr = "<10.78.0.21:9>"\n'
+              'Requirements = false\nState = "Owner"\nActivity = "Idle"\n')
+        lab.exec("sbn1", *env, "condor_advertise", "UPDATE_STARTD_AD", "-", user="drone", input=ad)
+
+    advertise("slot1@fake-a.siteb.test", "lab")
+    advertise("slot1@fake-b.siteb.test", "siteb")
+    try:
+        wait_for(lambda: "slot1@fake-b.siteb.test" in lab.exec("hub", "condor_status", "-af", "Name").stdout,
+                 20, "the site B ad (the control) in the collector")
+        names = lab.exec("hub", "condor_status", "-af", "Name").stdout.split()
+        assert "slot1@fake-a.siteb.test" not in names, names
+    finally:
+        lab.exec("cm", "condor_advertise", "INVALIDATE_STARTD_ADS", "-",
+                 input='MyType = "Query"\nTargetType = "Machine"\nRequirements = Machine == "fake.siteb.test"\n',
+                 check=False)
