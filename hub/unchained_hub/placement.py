@@ -92,6 +92,21 @@ def waiting_message(cluster, allowed_sites, sites):
     return f"Job {cluster}.0 is waiting for a machine"
 
 
+def on_demand_only(allowed_sites, sites):
+    """Whether a job may run only where workers are started on demand."""
+    where = [sites[s] for s in allowed_sites] if allowed_sites else list(sites.values())
+    return bool(where) and all(site.on_demand for site in where)
+
+
+def slow_drone_message(cluster, allowed_sites, sites, waited):
+    """What the user reads when a drone takes longer to come than it should."""
+    names = " or ".join(sites[s].display_name for s in allowed_sites) if allowed_sites else "a site"
+    return (f"Job {cluster}.0 is still waiting for a worker at {names} after {waited:.0f} s: starting one "
+            f"takes longer than usual ({names}'s batch system may be busy or down). It starts when a worker "
+            "joins; your files are safe. Press Stop Server to give up, and tell the site admin if it keeps "
+            "happening.")
+
+
 def site_name(site_id, sites):
     """A worker's site as the user reads it ("" if unknown)."""
     site = sites.get(site_id) if isinstance(site_id, str) else None

@@ -109,6 +109,12 @@ class UnchainedSettings(Configurable):
         analysis of why (from `condor_q -better-analyze`).""",
     ).tag(config=True)
 
+    drone_wait_warning = Float(
+        300.0,
+        help="""Seconds a job that may run only at on-demand sites (`sites`) waits for a
+        drone before the spawn page says that starting one takes longer than usual.""",
+    ).tag(config=True)
+
     connect_timeout = Float(
         30.0, help="Seconds to keep trying condor_ssh_to_job after the job starts."
     ).tag(config=True)

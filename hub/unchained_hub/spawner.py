@@ -218,6 +218,13 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
                 if idle_since is None:
                     idle_since = time.monotonic()
                     self._emit(30, placement.waiting_message(self.cluster, request.sites, self._choices.sites))
+                elif placement.on_demand_only(request.sites, self._choices.sites):
+                    # HTCondor's analysis would say no machine matches: the drone is not there yet.
+                    waited = time.monotonic() - idle_since
+                    if not explained and waited > self.drone_wait_warning:
+                        explained = True
+                        self._emit(35, placement.slow_drone_message(self.cluster, request.sites,
+                                                                    self._choices.sites, waited))
                 elif not explained and time.monotonic() - idle_since > self.idle_explain_after:
                     explained = True
                     why = await poller.why_idle(self.cluster)

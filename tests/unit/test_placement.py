@@ -78,3 +78,13 @@ def test_the_user_is_told_where_the_job_waits():
     assert placement.waiting_message(7, ("lab",), sites) == "Job 7.0 is waiting for a machine at site A"
     assert placement.waiting_message(7, (), {}) == "Job 7.0 is waiting for a machine"
     assert placement.site_name("siteb", sites) == "site B" and placement.site_name(None, sites) == ""
+
+
+def test_a_drone_that_is_slow_to_come_is_said_so_for_drone_only_jobs():
+    sites = placement.load(SITES)
+    assert placement.on_demand_only(("siteb",), sites)
+    assert not placement.on_demand_only((), sites) and not placement.on_demand_only(("lab",), sites)
+    assert not placement.on_demand_only((), {})
+    message = placement.slow_drone_message(7, ("siteb",), sites, 301.4)
+    assert message.startswith("Job 7.0 is still waiting for a worker at site B after 301 s: starting one takes "
+                              "longer than usual (site B's batch system may be busy or down).")

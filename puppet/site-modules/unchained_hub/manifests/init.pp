@@ -219,6 +219,7 @@ class unchained_hub (
       'status_interval'       => $seconds,
       'status_fast_interval'  => $seconds,
       'idle_explain_after'    => $seconds,
+      'drone_wait_warning'    => $seconds,
       'connect_timeout'       => $seconds,
       'tunnel_probe_interval' => $seconds,
       'stop_grace'            => $seconds,
