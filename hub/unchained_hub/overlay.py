@@ -31,6 +31,9 @@ class DroneSite:
     # A drone takes no job whose run time limit ends later than this before its own end.
     shutdown_margin: int
     patience: int = 60
+    # A drone not heard from for this long is gone (killed before it could
+    # say so), though the collector keeps its ad for a while.
+    stale_after: int = 300
     # Drone sites other than this one, where a job restricted to drone sites may wait too.
     other_drone_sites: tuple = ()
 
@@ -38,7 +41,7 @@ class DroneSite:
         for site in (self.site, *self.other_drone_sites):
             if not SITE_ID.fullmatch(site):
                 raise ValueError(f"site {site!r} must match {SITE_ID.pattern}")
-        for name in ("cores", "memory_mb", "walltime_seconds", "shutdown_margin", "patience"):
+        for name in ("cores", "memory_mb", "walltime_seconds", "shutdown_margin", "patience", "stale_after"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}")
@@ -58,7 +61,7 @@ class DroneSite:
     def busy_drones(self):
         """The condor_status constraint for this site's drones that run a job."""
         return (f'UnchainedDrone =?= true && UnchainedSite =?= "{self.site}" && DynamicSlot =?= true '
-                f'&& State == "Claimed"')
+                f'&& State == "Claimed" && time() - LastHeardFrom < {self.stale_after}')
 
     def demand(self, busy, waiting):
         """COBalD's demand (in cores, as TARDIS counts it) for `busy` drones and `waiting` jobs."""

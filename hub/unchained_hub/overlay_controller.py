@@ -28,11 +28,12 @@ log = logging.getLogger("unchained.overlay")
 @service(flavour=trio)
 class WaitingNotebooks(Controller):
     def __init__(self, target, site, cores, memory_mb, walltime_minutes, shutdown_margin, patience=60,
-                 interval=10, other_drone_sites=(), condor_bin_dir="/usr/bin"):
+                 interval=10, stale_after=300, other_drone_sites=(), condor_bin_dir="/usr/bin"):
         super().__init__(target=target)
         self.drone_site = DroneSite(site=site, cores=int(cores), memory_mb=int(memory_mb),
                                     walltime_seconds=int(walltime_minutes) * 60,
                                     shutdown_margin=int(shutdown_margin), patience=int(patience),
+                                    stale_after=int(stale_after),
                                     other_drone_sites=tuple(other_drone_sites))
         self.interval = interval
         self.condor_bin_dir = condor_bin_dir

@@ -12,6 +12,7 @@ the tunnel, files and kernels as on site A's workers.
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -101,8 +102,11 @@ NAME = "siteb"
 
 
 def drones(lab):
-    """The drones in the pool: {name: ad} of their partitionable slots."""
-    out = lab.exec("hub", "condor_status", "-constraint", "UnchainedDrone =?= true && PartitionableSlot =?= true",
+    """The drones in the pool: {name: ad} of their partitionable slots. A drone
+    killed before it could say so (Slurm's SIGKILL) leaves its ad in the
+    collector for a while: drones not heard from for 10 s (five updates) are gone."""
+    out = lab.exec("hub", "condor_status", "-constraint", "UnchainedDrone =?= true && PartitionableSlot =?= true "
+                   "&& time() - LastHeardFrom < 10",
                    "-json", "-attributes", "Name,Machine,UnchainedSite,AuthenticatedIdentity,MyAddress,"
                    "TardisDroneUuid,UnchainedDroneBatchJob", check=False).stdout
     return {ad["Name"]: ad for ad in json.loads(out or "[]")}
@@ -132,9 +136,7 @@ def python(lab, hub, user, name, code):
 
 @pytest.fixture
 def no_drones(lab):
-    """Site B without drones, before and after the test."""
-    wait_no_drones(lab, 120)
-    yield
+    """Site B without drones when the test starts."""
     wait_no_drones(lab, 120)
 
 
@@ -166,9 +168,9 @@ def test_a_notebook_for_site_b_gets_a_drone_and_runs_there(lab, hub, servers, no
     hub.stop("alice", NAME)
     servers.remove(("alice", NAME))
     assert lab.exec("hub", "cat", f"/home/alice/jupyter-{NAME}/from-site-b.txt").stdout == "hello\n"
-    # A drone runs one job: it leaves when idle after it (a minute in the lab),
-    # and its Slurm job ends.
-    wait_no_drones(lab, 120)
+    # A drone runs one job: it leaves when idle after it (20 s in the lab), and
+    # its Slurm job ends.
+    wait_no_drones(lab, 60)
 
 
 def test_a_drone_token_cannot_advertise_a_worker_of_site_a(lab):
@@ -195,3 +197,86 @@ def test_a_drone_token_cannot_advertise_a_worker_of_site_a(lab):
         lab.exec("cm", "condor_advertise", "INVALIDATE_STARTD_ADS", "-",
                  input='MyType = "Query"\nTargetType = "Machine"\nRequirements = Machine == "fake.siteb.test"\n',
                  check=False)
+
+
+# -- faults ------------------------------------------------------------------------
+
+def start_at_site_b(hub, servers, user, name):
+    servers.append((user, name))
+    status, body = hub.start(user, name, SITE_B_ONLY)
+    assert status in (201, 202), (status, body)
+    hub.wait_ready(user, name, timeout=240)
+
+
+def the_drone_job(lab):
+    ((job, state),) = slurm_jobs(lab)
+    assert state == "RUNNING"
+    return job
+
+
+def test_a_busy_drone_killed_by_slurm_is_reported_and_the_files_come_home(lab, hub, servers, no_drones):
+    """scancel of a drone with a notebook: Slurm's SIGTERM shuts the drone down
+    gracefully, the job is vacated, its files come home, the user is told,
+    and a new start gets a new drone."""
+    name = "scancel"
+    lab.exec("hub", "rm", "-rf", f"/home/alice/jupyter-{name}")
+    start_at_site_b(hub, servers, "alice", name)
+    status, _ = hub.user_api("alice", "api/contents/kept.txt", name, method="PUT",
+                             body={"type": "file", "format": "text", "content": "kept\n"})
+    assert status in (200, 201)
+    job = the_drone_job(lab)
+    lab.exec("sbctl", "scancel", job)
+    wait_for(lambda: hub.server("alice", name) is None, 90, "the hub to report the server ended")
+    assert lab.exec("hub", "cat", f"/home/alice/jupyter-{name}/kept.txt").stdout == "kept\n"
+    log = lab.exec("hub", "journalctl", "-u", "jupyterhub", "--no-pager", "-q").stdout
+    assert "was evicted from its machine; your files were copied back" in log
+    # The user starts again: another drone.
+    wait_no_drones(lab, 120)
+    start_at_site_b(hub, servers, "alice", name)
+    assert the_drone_job(lab) != job
+    hub.stop("alice", name)
+
+
+@pytest.mark.disruptive(20)
+def test_drones_keep_running_when_cobald_restarts(lab, hub, servers, no_drones):
+    name = "cobald"
+    start_at_site_b(hub, servers, "alice", name)
+    job = the_drone_job(lab)
+    lab.exec("om", "systemctl", "restart", "cobald")
+    # TARDIS takes the drone up again from its registry: no second drone, the
+    # first one and its notebook go on.
+    wait_for(lambda: "drone(s) busy" in lab.exec("om", "journalctl", "-u", "cobald", "-n", "50", "--no-pager",
+                                                 "--since", "-20s").stdout, 60, "COBalD to look at the pool again")
+    time.sleep(10)
+    assert slurm_jobs(lab) == [(job, "RUNNING")]
+    assert python(lab, hub, "alice", name, "import socket; print(socket.gethostname())") == "sbn1.siteb.test"
+    hub.stop("alice", name)
+
+
+@pytest.mark.disruptive(21)
+def test_with_site_bs_slurm_controller_down_local_notebooks_start_and_waiting_ones_say_so(lab, hub, servers,
+                                                                                          no_drones):
+    lab.exec("sbctl", "systemctl", "stop", "slurmctld")
+    try:
+        servers.append(("bob", "local"))
+        status, _ = hub.start("bob", "local", {"preset": "site-a"})
+        assert status in (201, 202)
+        hub.wait_ready("bob", "local")
+        state = (hub.server("bob", "local") or {}).get("state") or {}
+        host = lab.exec("hub", "condor_q", str(state["cluster"]), "-af", "RemoteHost").stdout.strip()
+        assert host.endswith(("@ex1.lab.test", "@ex2.lab.test")), host
+
+        servers.append(("alice", "waits"))
+        status, _ = hub.start("alice", "waits", SITE_B_ONLY)
+        assert status in (201, 202)
+        events = hub.progress("alice", "waits", timeout=120,
+                              until=lambda events: any("longer than usual" in e.get("message", "") for e in events))
+        messages = [e.get("message", "") for e in events]
+        assert any("starting one takes longer than usual (site B's batch system may be busy or down)" in m
+                   for m in messages), messages
+    finally:
+        lab.exec("sbctl", "systemctl", "start", "slurmctld")
+    # With Slurm back, TARDIS submits the drone after all.
+    hub.wait_ready("alice", "waits", timeout=240)
+    hub.stop("alice", "waits")
+    hub.stop("bob", "local")

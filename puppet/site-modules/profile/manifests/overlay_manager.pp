@@ -46,6 +46,10 @@
 #   get one at once.
 # @param interval
 #   Seconds between looks at the queue.
+# @param stale_after
+#   Seconds after which a drone not heard from is taken for gone (killed
+#   before it could say so): three of the site's
+#   `unchained_htcondor::drone::update_interval`, at least.
 # @param startup_command
 #   The drone's batch script at the site.
 # @param tardis_package
@@ -74,6 +78,7 @@ class profile::overlay_manager (
   Integer[1] $max_drones = 4,
   Integer[0] $patience = 60,
   Integer[1] $interval = 10,
+  Integer[1] $stale_after = 300,
   Stdlib::Absolutepath $startup_command = '/usr/libexec/unchained-drone/drone',
   Optional[Unchained_hub::Package_pin] $tardis_package = undef,
   Optional[Unchained_hub::Package_pin] $unchained_package =
@@ -172,6 +177,7 @@ class profile::overlay_manager (
         'max_drones'       => $max_drones,
         'patience'         => $patience,
         'interval'         => $interval,
+        'stale_after'      => $stale_after,
         'startup_command'  => $startup_command,
     }),
   }

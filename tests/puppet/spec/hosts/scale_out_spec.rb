@@ -66,7 +66,7 @@ describe 'site.pp' do
         .with_content(%r{^UnchainedSite = "siteb"$})
         .with_content(%r{^UnchainedDrone = true$})
         .with_content(%r{^SEC_TOKEN_DIRECTORY = /etc/unchained-drone/tokens\.d$})
-        .with_content(%r{^STARTD_NOCLAIM_SHUTDOWN = 60$})
+        .with_content(%r{^STARTD_NOCLAIM_SHUTDOWN = 20$})
         .with_content(%r{^SSH_TO_JOB_SSHD = /usr/libexec/unchained-drone/job-sshd$})
         .with_content(%r{^SINGULARITY_BIND_EXPR = "/cvmfs,/etc/lmod/modulespath"$})
     end
