@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 from . import commands
 from .contract import ATTACH, TOKEN_NAME, is_username, safe
+from .submit import SITE_OF_RUN
 
 SUBMITTED = re.compile(r"^([0-9]+)\.0 - \1\.0$", re.MULTILINE)
 QUERY_ATTRIBUTES = ("ClusterId", "Owner", "JobStatus", "RemoteHost", "HoldReason", "HoldReasonCode",
                     "HoldReasonSubCode", "NumJobStarts", "QDate", "EnteredCurrentStatus",
                     "JobCurrentStartDate", "JobDisconnectedDate", "UnchainedRuntime", "RequestMemory",
-                    "MachineAttrUnchainedSite0")
+                    SITE_OF_RUN)
 
 
 # What the hub reads of its query of all its jobs: some 400 bytes a job, but

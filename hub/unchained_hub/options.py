@@ -122,8 +122,7 @@ def _check_placement(where, env, value, sites):
     """The sites of an environment or preset, checked: they exist, and a
     notebook without a container image is not sent where only drones run."""
     allowed = placement.allowed(value, sites, where)
-    where_it_runs = [sites[s] for s in allowed] if allowed else list(sites.values())
-    if not env.container_image and where_it_runs and all(site.on_demand for site in where_it_runs):
+    if not env.container_image and placement.on_demand_only(allowed, sites):
         raise ValueError(f"{where}.sites allows only sites whose workers are drones, which run notebooks only "
                          f"in a container image, and environment {env.id!r} has no container_image")
     return allowed
@@ -169,7 +168,7 @@ def parse_request(options, choices):
     sites = tuple(presets[preset_name]["sites"]) if preset_name and "sites" in presets[preset_name] \
         else environments[environment].sites
     env = environments[environment]
-    if sites and not env.container_image and all(choices.sites[s].on_demand for s in sites):
+    if sites and not env.container_image and placement.on_demand_only(sites, choices.sites):
         raise OptionError(f"Environment: {env.display_name} cannot run at "
                           f"{' or '.join(choices.sites[s].display_name for s in sites)}, where notebooks run "
                           "only in a container image; choose another environment or preset")

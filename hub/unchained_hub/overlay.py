@@ -10,14 +10,14 @@ counts as waiting for a drone at once if it may run at drone sites only,
 and otherwise once it has waited `patience` seconds, when the site's own
 workers had their chance.
 
-Standard library only: the overlay manager's venv has no JupyterHub.
+Standard library only (and placement.py, likewise): the overlay manager's
+venv has no JupyterHub.
 """
 
-import re
 import subprocess
 from dataclasses import dataclass
 
-SITE_ID = re.compile(r"[a-z][a-z0-9-]{0,31}")
+from .placement import SITE_ID
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,14 @@ def requirements(allowed_sites, *, container, any_on_demand):
     return [f"({term})" if " || " in term else term for term in terms]
 
 
+def _where(allowed_sites, sites):
+    """The sites a job may run at: `allowed_sites`, or all if none."""
+    return [sites[s] for s in allowed_sites] if allowed_sites else list(sites.values())
+
+
 def waiting_message(cluster, allowed_sites, sites):
     """What the user reads while the job waits for a worker."""
-    where = [sites[s] for s in allowed_sites] if allowed_sites else list(sites.values())
+    where = _where(allowed_sites, sites)
     on_demand = [s for s in where if s.on_demand]
     if on_demand and len(on_demand) == len(where):
         names = " or ".join(s.display_name for s in on_demand)
@@ -94,7 +99,7 @@ def waiting_message(cluster, allowed_sites, sites):
 
 def on_demand_only(allowed_sites, sites):
     """Whether a job may run only where workers are started on demand."""
-    where = [sites[s] for s in allowed_sites] if allowed_sites else list(sites.values())
+    where = _where(allowed_sites, sites)
     return bool(where) and all(site.on_demand for site in where)
 
 

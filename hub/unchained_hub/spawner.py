@@ -212,8 +212,7 @@ class UnchainedSpawner(UnchainedSettings, batchspawner.CondorSpawner):
             state = await self._starting_verdict(ad)
             if state == jobstate.STARTED:
                 self.job_started = jobstate.start_date(ad)
-                return jobstate.host(ad), placement.site_name(ad.get("MachineAttrUnchainedSite0"),
-                                                              self._choices.sites)
+                return jobstate.host(ad), placement.site_name(ad.get(submit.SITE_OF_RUN), self._choices.sites)
             if state == jobstate.QUEUED:
                 if idle_since is None:
                     idle_since = time.monotonic()

@@ -15,8 +15,10 @@ from .contract import safe
 
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
 
-# The slot attribute that says which site a worker is at (placement.py).
+# The slot attribute that says which site a worker is at (placement.py), and
+# the job attribute HTCondor copies it to where the job runs (job_machine_attrs).
 SITE_ATTRIBUTE = "UnchainedSite"
+SITE_OF_RUN = f"MachineAttr{SITE_ATTRIBUTE}0"
 # The job attribute that lists the sites a job may run at.
 SITES_ATTRIBUTE = "UnchainedSites"
 # The job attribute that marks a job as this hub's.
@@ -50,7 +52,7 @@ def build(request, *, hub_id, home, files_dir, log_dir, lost_workers=None, serve
     The job runs only at the request's sites (any if none), and, where some
     site's workers are drones (`any_on_demand`), on none of them unless in a
     container (`placement.requirements`); the ad names the worker's site
-    (MachineAttrUnchainedSite0).
+    (SITE_OF_RUN).
     """
     env = request.environment
     launcher_options = [f"--preload={module}" for module in env.preload]
