@@ -15,8 +15,6 @@
 #   The pool's `UID_DOMAIN`.
 # @param shared_port
 #   The central manager's shared port.
-# @param package
-#   HTCondor's package.
 class unchained_htcondor::client (
   Stdlib::Absolutepath $config_file,
   Sensitive[Pattern[/\A[A-Za-z0-9_.-]+\z/]] $token,
@@ -24,17 +22,8 @@ class unchained_htcondor::client (
   Stdlib::Host $central_manager = lookup('unchained_htcondor::central_manager'),
   Stdlib::Fqdn $uid_domain = lookup('unchained_htcondor::uid_domain'),
   Stdlib::Port::Unprivileged $shared_port = lookup('unchained_htcondor::shared_port'),
-  String[1] $package = lookup('unchained_htcondor::distribution_package'),
 ) {
-  package { $package:
-    ensure => installed,
-  }
-  # The package starts HTCondor's daemons; this host runs none.
-  service { 'condor':
-    ensure  => stopped,
-    enable  => false,
-    require => Package[$package],
-  }
+  include unchained_htcondor::programs_only
 
   $dir = dirname($config_file)
   $tokens = "${dir}/tokens.d"

@@ -43,8 +43,6 @@
 #   Paths bound into container jobs (`/cvmfs`).
 # @param update_interval
 #   Seconds between the drone's updates to the collector.
-# @param package
-#   HTCondor's package.
 class unchained_htcondor::drone (
   Sensitive[Pattern[/\A[A-Za-z0-9_.-]+\z/]] $token,
   Pattern[/\A[a-z_][a-z0-9_-]{0,31}\z/] $account,
@@ -57,16 +55,11 @@ class unchained_htcondor::drone (
   Optional[Stdlib::Absolutepath] $container_runtime = undef,
   Array[Unchained_htcondor::Bind_path] $container_binds = [],
   Integer[1, 3600] $update_interval = 60,
-  String[1] $package = lookup('unchained_htcondor::distribution_package'),
 ) {
-  package { [$package, 'openssh-server']:
+  # Drones are personal HTCondors; condor_ssh_to_job runs sshd in their jobs.
+  include unchained_htcondor::programs_only
+  package { 'openssh-server':
     ensure => installed,
-  }
-  # The package starts a system-wide HTCondor; drones are personal ones.
-  service { 'condor':
-    ensure  => stopped,
-    enable  => false,
-    require => Package[$package],
   }
 
   include unchained_htcondor::drone::batch_script
