@@ -43,6 +43,12 @@
 #   Paths bound into container jobs (`/cvmfs`).
 # @param update_interval
 #   Seconds between the drone's updates to the collector.
+# @param starter_update_interval
+#   Seconds between job updates from the starter, as on the pool's own
+#   workers (`unchained_htcondor::starter_update_interval`).
+# @param starter_initial_update_interval
+#   Seconds until a starter's first job update, as on the pool's own workers
+#   (`unchained_htcondor::starter_initial_update_interval`).
 class unchained_htcondor::drone (
   Sensitive[Pattern[/\A[A-Za-z0-9_.-]+\z/]] $token,
   Pattern[/\A[a-z_][a-z0-9_-]{0,31}\z/] $account,
@@ -55,6 +61,8 @@ class unchained_htcondor::drone (
   Optional[Stdlib::Absolutepath] $container_runtime = undef,
   Array[Unchained_htcondor::Bind_path] $container_binds = [],
   Integer[1, 3600] $update_interval = 60,
+  Integer[1, 3600] $starter_update_interval = lookup('unchained_htcondor::starter_update_interval'),
+  Integer[1, 3600] $starter_initial_update_interval = lookup('unchained_htcondor::starter_initial_update_interval'),
 ) {
   # Drones are personal HTCondors; condor_ssh_to_job runs sshd in their jobs.
   include unchained_htcondor::programs_only
@@ -84,15 +92,17 @@ class unchained_htcondor::drone (
     group   => 'root',
     mode    => '0644',
     content => epp('unchained_htcondor/drone.conf.epp', {
-        'central_manager'   => $central_manager,
-        'uid_domain'        => $uid_domain,
-        'shared_port'       => $shared_port,
-        'site'              => $site,
-        'idle_shutdown'     => $idle_shutdown,
-        'shutdown_margin'   => $shutdown_margin,
-        'container_runtime' => $container_runtime,
-        'container_binds'   => $container_binds,
-        'update_interval'   => $update_interval,
+        'central_manager'                   => $central_manager,
+        'uid_domain'                        => $uid_domain,
+        'shared_port'                       => $shared_port,
+        'site'                              => $site,
+        'idle_shutdown'                     => $idle_shutdown,
+        'shutdown_margin'                   => $shutdown_margin,
+        'container_runtime'                 => $container_runtime,
+        'container_binds'                   => $container_binds,
+        'update_interval'                   => $update_interval,
+        'starter_update_interval'           => $starter_update_interval,
+        'starter_initial_update_interval'   => $starter_initial_update_interval,
     }),
   }
   file { '/etc/unchained-drone/tokens.d':

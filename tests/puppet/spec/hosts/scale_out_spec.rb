@@ -71,6 +71,12 @@ describe 'site.pp' do
         .with_content(%r{^SINGULARITY_BIND_EXPR = "/cvmfs,/etc/lmod/modulespath"$})
     end
 
+    it "lets a job's tunnel in as soon as on the pool's own workers" do
+      is_expected.to contain_file('/etc/unchained-drone/condor_config')
+        .with_content(%r{^STARTER_INITIAL_UPDATE_INTERVAL = 1$})
+        .with_content(%r{^STARTER_UPDATE_INTERVAL = 2$})
+    end
+
     it 'keeps drones off /tmp, where a job container has its own' do
       is_expected.to contain_file('/var/lib/unchained-drone').with(owner: 'drone', mode: '0700')
     end
