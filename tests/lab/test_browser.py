@@ -11,6 +11,8 @@ import hashlib
 import re
 import subprocess
 import time
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from hubclient import Hub, job_of, left_queue
@@ -173,24 +175,60 @@ def _progress(driver, messages):
     return any("ready" in m.lower() for m in messages)
 
 
-@pytest.fixture(scope="module")
-def alice_lab(lab, browser_factory):
-    """alice's browser with JupyterLab open on her server 'e2e', the small
-    preset chosen (room for a desktop). A notebook of an earlier run is removed."""
+@dataclass(frozen=True)
+class Place:
+    """Where alice's server runs in the browser tests: the preset she picks,
+    the hosts it may land on, and what the spawn page says on the way."""
+    name: str
+    preset: str
+    hosts: str
+    says: tuple
+
+
+PLACES = (
+    # The small preset leaves room for a desktop; any site, so one of site A's workers.
+    Place("site A", "small", r"ex[12]\.lab\.test", (r"Job \d+\.0 is running on ex[12]\.lab\.test at site A",)),
+    # A drone that the overlay manager starts for her at site B.
+    Place("site B", "site-b", r"sbn\d+\.siteb\.test",
+          (r"Job \d+\.0 is waiting for a worker at site B; one is being started for it",
+           r"Job \d+\.0 is running on sbn\d+\.siteb\.test at site B; connecting to it")),
+)
+
+
+@pytest.fixture(scope="module", params=PLACES, ids=[p.name.replace(" ", "-") for p in PLACES])
+def alice_lab(request, lab, browser_factory):
+    """alice's browser with JupyterLab open on her server 'e2e', at each place
+    in turn: the tests that take this fixture run at site A, then again on a
+    drone at site B. A notebook of an earlier run is removed."""
+    place = request.param
     lab.exec("hub", "rm", "-f", f"jupyter-e2e/{NOTEBOOK}", user="alice")
     driver = browser_factory()
     url = lab.labctl("url").stdout.strip()
     hub = Hub(url, lab.labctl("hub-token").stdout.strip())
     log_in(driver, url, "alice", PASSWORDS["alice"])
-    driver.get(url + "hub/spawn/alice/e2e")
-    preset = wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-preset")))
-    Select(preset).select_by_value("small")
-    driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
-    wait_for_jupyterlab(driver)
+    messages = start_from_the_form(driver, url, place)
     assert driver.current_url.startswith(url + "user/alice/e2e/"), driver.current_url
-    yield driver, url, hub
+    yield SimpleNamespace(driver=driver, url=url, hub=hub, place=place, messages=messages)
     if hub.server("alice", "e2e") is not None:
         hub.stop("alice", "e2e")
+
+
+def start_from_the_form(driver, url, place):
+    """Start alice's server 'e2e' with the place's preset; the spawn page's
+    messages once JupyterLab is loaded (a drone takes up to a few minutes)."""
+    driver.get(url + "hub/spawn/alice/e2e")
+    preset = wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-preset")))
+    Select(preset).select_by_value(place.preset)
+    driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
+    messages = []
+    wait(driver, 240).until(lambda d: _progress(d, messages) or "/lab" in d.current_url)
+    wait_for_jupyterlab(driver)
+    return messages
+
+
+def test_the_spawn_page_says_where_the_server_runs(alice_lab):
+    for says in alice_lab.place.says:
+        assert any(re.search(says, m) for m in alice_lab.messages), (says, alice_lab.messages)
 
 
 def wait_for_jupyterlab(driver):
@@ -216,16 +254,17 @@ def job_request(lab, hub, user, server):
     return cluster, cpus, memory, disk
 
 
-def test_a_notebook_cell_runs_on_an_execute_host(alice_lab):
-    driver, _, _ = alice_lab
+def test_a_notebook_cell_runs_where_the_spawn_page_said(alice_lab):
+    driver, place = alice_lab.driver, alice_lab.place
     driver.find_element(By.CSS_SELECTOR, '.jp-LauncherCard[data-category="Notebook"][title*="Python 3"]').click()
     cell = wait(driver, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .cm-content")))
     cell.click()
     cell.send_keys("import socket; socket.gethostname()")
     driver.find_element(By.CSS_SELECTOR, ".jp-Cell .cm-content").send_keys(Keys.SHIFT, Keys.ENTER)
     output = wait(driver, 90).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea-output")))
-    wait(driver, 30).until(lambda d: "lab.test" in output.text)
-    assert re.fullmatch(r"'ex[12]\.lab\.test'", output.text.strip()), output.text
+    wait(driver, 30).until(lambda d: ".test" in output.text)
+    assert re.fullmatch(rf"'{place.hosts}'", output.text.strip()), output.text
+    assert re.search(rf"is running on {output.text.strip()[1:-1]}\b", " ".join(alice_lab.messages))
     # Saved in the job's copy of ~/jupyter (JupyterLab asks for a name on the
     # first save); the last test finds it back on the hub.
     driver.find_element(By.CSS_SELECTOR, ".jp-Cell .cm-content").send_keys(Keys.CONTROL, "s")
@@ -238,11 +277,11 @@ def test_a_notebook_cell_runs_on_an_execute_host(alice_lab):
     # The environment switched off JupyterLab's question about upstream's news.
     assert "Jupyter news" not in driver.find_element(By.TAG_NAME, "body").text
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "notebook.png"))
+    driver.save_screenshot(str(ARTIFACTS / f"notebook-{slug(place)}.png"))
 
 
 def test_the_status_bar_and_a_terminal_show_the_requested_resources(lab, alice_lab):
-    driver, url, hub = alice_lab
+    driver, url, hub = alice_lab.driver, alice_lab.url, alice_lab.hub
     cluster, cpus, memory, disk = job_request(lab, hub, "alice", "e2e")
     # jupyter-resource-usage: CPU, and memory against the job's request; the
     # top bar has both as bars against the job's requests.
@@ -267,14 +306,14 @@ def test_the_status_bar_and_a_terminal_show_the_requested_resources(lab, alice_l
         "const t = document.querySelector('.jp-Terminal .xterm-accessibility-tree');"
         "return t && t.innerText.includes('You requested') && t.innerText"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "terminal.png"))
+    driver.save_screenshot(str(ARTIFACTS / f"terminal-{slug(alice_lab.place)}.png"))
     gigabytes = f"{disk / 1048576:.1f}"
     assert (f"You requested {cpus} core(s), {memory} MB RAM and {gigabytes} GB disk space for this session "
             f"(HTCondor job {cluster}.0).") in text, text
 
 
 def test_the_xpra_desktop_shows_an_x11_application(alice_lab):
-    driver, url, _ = alice_lab
+    driver, url = alice_lab.driver, alice_lab.url
     open_launcher(driver, url, "user/alice/e2e/")
     driver.find_element(By.CSS_SELECTOR, '.jp-LauncherCard[title*="Xpra Desktop"]').click()
     wait(driver).until(lambda d: len(d.window_handles) == 2)  # the launcher opens a browser tab
@@ -293,7 +332,7 @@ def test_the_xpra_desktop_shows_an_x11_application(alice_lab):
             return seen.size > 1 && seen.size;"""))
         print(f"\nxterm in the Xpra desktop, {colours} colours drawn")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(ARTIFACTS / "xpra-desktop.png"))
+        driver.save_screenshot(str(ARTIFACTS / f"xpra-desktop-{slug(alice_lab.place)}.png"))
     finally:
         driver.close()
         driver.switch_to.window(driver.window_handles[0])
@@ -313,7 +352,7 @@ def plot_source(driver):
 
 
 def test_the_talks_notebook_draws_a_sine_and_its_slider_redraws_it(alice_lab):
-    driver, url, hub = alice_lab
+    driver, url, hub = alice_lab.driver, alice_lab.url, alice_lab.hub
     notebook = {"cells": [{"cell_type": "code", "source": TALK_CODE, "metadata": {}, "outputs": [],
                            "execution_count": None}],
                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
@@ -329,7 +368,7 @@ def test_the_talks_notebook_draws_a_sine_and_its_slider_redraws_it(alice_lab):
     before = wait(driver, 120).until(plot_source)
     slider = wait(driver, 30).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .noUi-handle")))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "talk-notebook-before.png"))
+    driver.save_screenshot(str(ARTIFACTS / f"talk-notebook-before-{slug(alice_lab.place)}.png"))
     first = driver.get_screenshot_as_png()
     slider.click()
     slider.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
@@ -344,14 +383,14 @@ def test_the_talks_notebook_draws_a_sine_and_its_slider_redraws_it(alice_lab):
 
     WebDriverWait(driver, 60, poll_frequency=1).until(settled)
     after = seen[-1]
-    driver.save_screenshot(str(ARTIFACTS / "talk-notebook.png"))
+    driver.save_screenshot(str(ARTIFACTS / f"talk-notebook-{slug(alice_lab.place)}.png"))
     assert after.startswith("data:image/png") and after != before
     assert driver.get_screenshot_as_png() != first
     shut_down_kernels(hub)
 
 
 def test_an_r_notebook_prints_its_version_and_draws_a_plot(alice_lab):
-    driver, url, hub = alice_lab
+    driver, url, hub = alice_lab.driver, alice_lab.url, alice_lab.hub
     open_launcher(driver, url, "user/alice/e2e/")
     cards = [card for card in driver.find_elements(By.CSS_SELECTOR, '.jp-LauncherCard[data-category="Notebook"]')
              if card.get_attribute("title") == "R"]
@@ -369,7 +408,7 @@ def test_an_r_notebook_prints_its_version_and_draws_a_plot(alice_lab):
     assert re.search(r"R version 4\.\d+\.\d+", outputs[0].text), outputs[0].text
     wait(driver, 60).until(plot_source)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "r-notebook.png"))
+    driver.save_screenshot(str(ARTIFACTS / f"r-notebook-{slug(alice_lab.place)}.png"))
     shut_down_kernels(hub)
 
 
@@ -390,7 +429,7 @@ def shut_down_kernels(hub):
 
 
 def test_bob_gets_his_own_server_and_cannot_open_alices(lab, browser, alice_lab):
-    _, url, hub = alice_lab
+    url, hub = alice_lab.url, alice_lab.hub
     driver = browser
     log_in(driver, url, "bob", PASSWORDS["bob"])
     try:
@@ -418,7 +457,7 @@ def test_bob_gets_his_own_server_and_cannot_open_alices(lab, browser, alice_lab)
 
 
 def test_stopping_from_the_control_panel_ends_the_job_and_brings_files_home(lab, alice_lab):
-    driver, url, hub = alice_lab
+    driver, url, hub = alice_lab.driver, alice_lab.url, alice_lab.hub
     cluster = job_of(hub, "alice", "e2e")["cluster"]
     driver.switch_to.window(driver.window_handles[0])
     driver.get(url + "hub/home")
@@ -426,24 +465,25 @@ def test_stopping_from_the_control_panel_ends_the_job_and_brings_files_home(lab,
     wait(driver, 120).until(lambda d: hub.server("alice", "e2e") is None)
     wait_for(lambda: left_queue(lab, "alice", [cluster]), 60, f"job {cluster} to leave the queue")
     notebook = lab.exec("hub", "cat", f"jupyter-e2e/{NOTEBOOK}", user="alice").stdout
-    assert "socket.gethostname()" in notebook and re.search(r"ex[12]\.lab\.test", notebook), notebook[:500]
+    assert "socket.gethostname()" in notebook and re.search(alice_lab.place.hosts, notebook), notebook[:500]
 
 
 def test_a_saved_notebook_opens_with_its_outputs_after_a_restart(lab, alice_lab):
-    """After the stop above: started again from the form (on either worker),
-    the notebook saved in the first run opens with its output, not run again."""
-    driver, url, hub = alice_lab
-    driver.get(url + "hub/spawn/alice/e2e")
-    preset = wait(driver).until(EC.presence_of_element_located((By.ID, "unchained-preset")))
-    Select(preset).select_by_value("small")
-    driver.find_element(By.CSS_SELECTOR, "form input[type=submit], form button[type=submit]").click()
-    wait_for_jupyterlab(driver)
+    """After the stop above: started again from the form (on either worker of
+    the place; at site B, on a new drone), the notebook saved in the first run
+    opens with its output, not run again."""
+    driver, url, place = alice_lab.driver, alice_lab.url, alice_lab.place
+    start_from_the_form(driver, url, place)
     driver.get(f"{url}user/alice/e2e/lab/tree/{NOTEBOOK}")
     output = wait(driver, 120).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea-output")))
-    assert re.fullmatch(r"'ex[12]\.lab\.test'", output.text.strip()), output.text
+    assert re.fullmatch(rf"'{place.hosts}'", output.text.strip()), output.text
     assert driver.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text.strip() == "[1]:"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "notebook-after-restart.png"))
+    driver.save_screenshot(str(ARTIFACTS / f"notebook-after-restart-{slug(place)}.png"))
+
+
+def slug(place):
+    return place.name.replace(" ", "-").lower()
 
 
 def test_a_spawn_no_machine_can_run_says_why_and_stop_cancels_it(lab, browser):
