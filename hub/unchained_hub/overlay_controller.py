@@ -8,7 +8,8 @@ In the overlay manager's COBalD configuration (profile::overlay_manager):
         site: siteb
         ...
       - !Limiter {minimum: 0, maximum: ...}
-      - __type__: tardis.resources.poolfactory.create_composite_pool
+      - __type__: unchained_hub.overlay_controller.drone_pool
+        interval: 10
 
 A query that fails leaves the demand as it was, and says so in the log
 (once, until something changes).
@@ -17,8 +18,10 @@ A query that fails leaves the demand as it was, and says so in the log
 import logging
 
 import trio
+from cobald.composite.factory import FactoryPool
 from cobald.daemon import service
 from cobald.interfaces import Controller
+from tardis.resources.poolfactory import create_composite_pool
 
 from .overlay import CondorError, DroneSite, query_demand
 
@@ -59,3 +62,27 @@ class WaitingNotebooks(Controller):
                      self.drone_site.site, busy, waiting, demand)
             self._last = (busy, waiting)
         self.target.demand = demand
+
+
+def drone_pool(interval=30, configuration=None):
+    """TARDIS's pool of drones (its `create_composite_pool`), acting on a new
+    demand every `interval` seconds. TARDIS builds each site's pool as a
+    COBalD FactoryPool with its default interval, 30 s, and offers no setting:
+    a notebook would wait up to that long before its drone is even submitted."""
+    pool = create_composite_pool(configuration)
+    for factory in _factory_pools(pool):
+        factory.interval = interval
+    return pool
+
+
+def _factory_pools(pool):
+    """The FactoryPools in a tree of COBalD composites (`children`) and
+    decorators (`target`); a FactoryPool's children are drones."""
+    if isinstance(pool, FactoryPool):
+        yield pool
+        return
+    below = list(getattr(pool, "children", ()))
+    if getattr(pool, "target", None) is not None:
+        below.append(pool.target)
+    for child in below:
+        yield from _factory_pools(child)

@@ -45,7 +45,8 @@
 #   workers before a drone is started for it. Notebooks for drone sites only
 #   get one at once.
 # @param interval
-#   Seconds between looks at the queue.
+#   Seconds between looks at the queue, and between TARDIS's acting on them
+#   (starting drones).
 # @param stale_after
 #   Seconds after which a drone not heard from is taken for gone (killed
 #   before it could say so): three of the site's

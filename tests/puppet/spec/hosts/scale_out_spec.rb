@@ -133,6 +133,7 @@ describe 'site.pp' do
     it 'asks the queue for demand and submits exclusive drones to site B by ssh' do
       is_expected.to contain_file('/etc/cobald/overlay.yaml')
         .with_content(%r{^  - __type__: unchained_hub\.overlay_controller\.WaitingNotebooks$})
+        .with_content(%r{^  - __type__: unchained_hub\.overlay_controller\.drone_pool\n    interval: 2$})
         .with_content(%r{^    maximum: 2$})
         .with_content(%r{^      host: sbctl\.siteb\.test$})
         .with_content(%r{^      known_hosts: /etc/cobald/known_hosts$})
