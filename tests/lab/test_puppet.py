@@ -4,8 +4,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from labkit import config
 
-HOSTS = ["cm", "hub", "pub", "kdc", "mon", "om", "ex1", "ex2", "sbctl", "sbn1"]
+HOSTS = [h.name for h in config.HOSTS]
 POOL_HOSTS = ["cm", "hub", "ex1", "ex2"]
 
 

@@ -112,6 +112,22 @@ class Host:
         return f"unlab-{self.name}"
 
 
+# Site B's Slurm lists ten compute nodes (tests/lab/hiera/sites/siteb.test.yaml);
+# the lab boots the first two, enough for the tests, or as many as
+# UNCHAINED_LAB_SITE_B_NODES says. A drone has a node to itself and serves
+# one notebook (its jobs all run as the drone account), so the bench's ten
+# notebooks at once need all ten. Nodes not booted are down nodes to Slurm.
+SITE_B_NODES_LISTED = 10
+_nodes = os.environ.get("UNCHAINED_LAB_SITE_B_NODES", "2")
+if not (_nodes.isdigit() and 1 <= int(_nodes) <= SITE_B_NODES_LISTED):
+    raise SystemExit(f"UNCHAINED_LAB_SITE_B_NODES must be 1 to {SITE_B_NODES_LISTED}, not {_nodes!r}")
+SITE_B_NODES = int(_nodes)
+
+
+def site_b_node(n):
+    return Host(f"sbn{n}", f"{SITE_B.prefix}.{20 + n}", firewalled=True, site=SITE_B, runs_jobs=True)
+
+
 # The central manager comes first: labctl asks it about the pool.
 HOSTS = (
     Host("cm", f"{SUBNET_PREFIX}.10", firewalled=False),
@@ -122,11 +138,13 @@ HOSTS = (
     Host("om", f"{SUBNET_PREFIX}.15", firewalled=False),
     Host("ex1", f"{SUBNET_PREFIX}.21", firewalled=True, runs_jobs=True),
     Host("ex2", f"{SUBNET_PREFIX}.22", firewalled=True, runs_jobs=True),
-    # Site B: a Slurm controller that is also its login host, and a compute
-    # node, on which drones (startds in Slurm jobs) run notebook jobs.
+    # Site B: a Slurm controller that is also its login host, and compute
+    # nodes, on which drones (startds in Slurm jobs) run notebook jobs.
     Host("sbctl", f"{SITE_B.prefix}.10", firewalled=True, site=SITE_B),
-    Host("sbn1", f"{SITE_B.prefix}.21", firewalled=True, site=SITE_B, runs_jobs=True),
+    *(site_b_node(n) for n in range(1, SITE_B_NODES + 1)),
 )
+# Every host the lab may have run, for `labctl down`.
+ALL_HOSTS = HOSTS[:-SITE_B_NODES] + tuple(site_b_node(n) for n in range(1, SITE_B_NODES_LISTED + 1))
 # The pool's own workers, whose startds Puppet runs.
 EXECUTE_HOSTS = tuple(h for h in HOSTS if h.runs_jobs and h.site == SITE_A)
 SITE_B_HOSTS = tuple(h for h in HOSTS if h.site == SITE_B)

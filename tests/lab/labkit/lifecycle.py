@@ -111,7 +111,7 @@ def status():
 
 
 def down():
-    all_machines = machines()
+    all_machines = [Machine(h) for h in config.ALL_HOSTS]
     with ThreadPoolExecutor(len(all_machines)) as pool_:
         list(pool_.map(Machine.shut_down, all_machines))
     for m in all_machines:

@@ -16,7 +16,8 @@ describe 'site.pp' do
       is_expected.to contain_file('/etc/slurm/slurm.conf')
         .with_content(%r{^SlurmctldHost=sbctl\(10\.78\.0\.10\)$})
         .with_content(%r{^NodeName=sbn1 NodeAddr=10\.78\.0\.21 CPUs=2 })
-        .with_content(%r{^PartitionName=drones Nodes=sbn1 MaxTime=8:30:00 Default=YES State=UP$})
+        .with_content(%r{^NodeName=sbn10 NodeAddr=10\.78\.0\.30 CPUs=2 })
+        .with_content(%r{^PartitionName=drones Nodes=sbn1,sbn2,sbn3,sbn4,sbn5,sbn6,sbn7,sbn8,sbn9,sbn10 MaxTime=8:30:00 Default=YES State=UP$})
         .with_content(%r{^ProctrackType=proctrack/linuxproc$})
       is_expected.to contain_file('/etc/slurm/cgroup.conf').with_content(%r{^CgroupPlugin=disabled$})
     end
@@ -134,7 +135,7 @@ describe 'site.pp' do
       is_expected.to contain_file('/etc/cobald/overlay.yaml')
         .with_content(%r{^  - __type__: unchained_hub\.overlay_controller\.WaitingNotebooks$})
         .with_content(%r{^  - __type__: unchained_hub\.overlay_controller\.drone_pool\n    interval: 2$})
-        .with_content(%r{^    maximum: 2$})
+        .with_content(%r{^    maximum: 20$})
         .with_content(%r{^      host: sbctl\.siteb\.test$})
         .with_content(%r{^      known_hosts: /etc/cobald/known_hosts$})
         .with_content(%r{^        StartupCommand: /usr/libexec/unchained-drone/drone$})
