@@ -65,7 +65,9 @@ def pytest_runtest_makereport(item, call):
 def save_browsers(item, target):
     """What each browser of a failed test showed: a screenshot, the page, and
     its console (JavaScript errors, failed websocket connections)."""
-    drivers = [value[0] if isinstance(value, tuple) else value for value in item.funcargs.values()]
+    # A test's browser is an argument, the first of a tuple, or a namespace's `driver`.
+    drivers = [getattr(value, "driver", value) for value in
+               (value[0] if isinstance(value, tuple) else value for value in item.funcargs.values())]
     for i, driver in enumerate(d for d in drivers if hasattr(d, "save_screenshot")):
         try:
             driver.save_screenshot(str(target / f"browser-{i}.png"))

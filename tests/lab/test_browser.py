@@ -209,6 +209,9 @@ def alice_lab(request, lab, browser_factory):
     messages = start_from_the_form(driver, url, place)
     assert driver.current_url.startswith(url + "user/alice/e2e/"), driver.current_url
     yield SimpleNamespace(driver=driver, url=url, hub=hub, place=place, messages=messages)
+    # Closed first: left open, its JupyterLab would go on polling the next
+    # place's server at the same URL.
+    driver.quit()
     if hub.server("alice", "e2e") is not None:
         hub.stop("alice", "e2e")
 
@@ -257,9 +260,13 @@ def job_request(lab, hub, user, server):
 def test_a_notebook_cell_runs_where_the_spawn_page_said(alice_lab):
     driver, place = alice_lab.driver, alice_lab.place
     driver.find_element(By.CSS_SELECTOR, '.jp-LauncherCard[data-category="Notebook"][title*="Python 3"]').click()
+    # Typed only once the new notebook has its kernel: before, JupyterLab may
+    # still replace the cell's editor, and the keys go nowhere.
+    wait_for_jupyterlab_notebook(driver)
     cell = wait(driver, 60).until(EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .cm-content")))
     cell.click()
     cell.send_keys("import socket; socket.gethostname()")
+    wait(driver).until(lambda d: "socket.gethostname()" in d.find_element(By.CSS_SELECTOR, ".jp-Cell .cm-content").text)
     driver.find_element(By.CSS_SELECTOR, ".jp-Cell .cm-content").send_keys(Keys.SHIFT, Keys.ENTER)
     output = wait(driver, 90).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea-output")))
     wait(driver, 30).until(lambda d: ".test" in output.text)
