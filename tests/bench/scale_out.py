@@ -27,6 +27,7 @@ sys.path.insert(0, str(LAB_DIR))
 
 from hubclient import Hub  # noqa: E402
 from labtest import Lab, kinit, wait_for  # noqa: E402
+from test_scale_out import drones, slurm_jobs, wait_no_drones  # noqa: E402
 
 ANY_SITE = {"cpus": 1, "memory_gb": 0.5, "disk_gb": 1, "runtime_hours": 1}
 SITE_A = {"preset": "site-a"}
@@ -41,16 +42,6 @@ def say(message):
     print(f"scale-out: {message}", flush=True)
 
 
-def drones(lab):
-    """Drones heard from in the last 10 s (a killed one's ad lingers in the collector)."""
-    return lab.exec("hub", "condor_status", "-constraint", "UnchainedDrone =?= true && time() - LastHeardFrom < 10",
-                    "-af", "Name", check=False).stdout.split()
-
-
-def slurm_jobs(lab):
-    return lab.exec("sbctl", "squeue", "-h", "-o", "%i").stdout.split()
-
-
 def spawn(hub, user, name, options):
     started = time.monotonic()
     status, body = hub.start(user, name, options)
@@ -58,14 +49,6 @@ def spawn(hub, user, name, options):
         raise SystemExit(f"scale-out: POST for {user}/{name} answered {status}: {body}")
     hub.wait_ready(user, name, timeout=300)
     return time.monotonic() - started
-
-
-def stop(hub, user, name):
-    hub.stop(user, name)
-
-
-def no_drones(lab, timeout=180):
-    wait_for(lambda: not drones(lab) and not slurm_jobs(lab), timeout, "no drone and no Slurm job at site B")
 
 
 def site_b_nodes_up(lab):
@@ -99,7 +82,7 @@ def burst(lab, hub, count):
     machines = [lab.exec("hub", "condor_q", str(hub.server(user, name)["state"]["cluster"]), "-af",
                          "RemoteHost").stdout.strip().split("@")[-1] for user, name in servers]
     for user, name in servers:
-        stop(hub, user, name)
+        hub.stop(user, name)
     return sorted(ready.values()), peak, machines
 
 
@@ -117,18 +100,18 @@ def main():
     for user in BURST_USERS:
         kinit(lab, user)
     hub = Hub(lab.labctl("url").stdout.strip(), lab.labctl("hub-token").stdout.strip())
-    no_drones(lab)
+    wait_no_drones(lab, 180)
     local, cold, warm = [], [], []
 
     def local_rounds(when):
         for round_ in range(args.rounds):
             local.append(spawn(hub, "alice", f"local-{when}{round_}", SITE_A))
-            stop(hub, "alice", f"local-{when}{round_}")
+            hub.stop("alice", f"local-{when}{round_}")
 
     # Not counted: the first spawn after the hub or a worker (re)started is
     # slower than any other, wherever it runs.
     spawn(hub, "alice", "warm-up", SITE_A)
-    stop(hub, "alice", "warm-up")
+    hub.stop("alice", "warm-up")
     # Local spawns before site A is filled and after it is emptied again, so
     # that the lab's drift over the run weighs on both sides.
     local_rounds("before")
@@ -137,21 +120,21 @@ def main():
         wait_for(lambda: lab.exec("hub", "condor_q", fill, "-af", "JobStatus").stdout.split() == ["2", "2"],
                  60, "site A to be full")
         for round_ in range(args.rounds):
-            no_drones(lab)
+            wait_no_drones(lab, 180)
             cold.append(spawn(hub, "alice", f"cold{round_}", ANY_SITE))
-            stop(hub, "alice", f"cold{round_}")
-            no_drones(lab)
+            hub.stop("alice", f"cold{round_}")
+            wait_no_drones(lab, 180)
             # An idle drone, as one started for a notebook that went elsewhere.
             lab.exec("sbctl", "runuser", "-u", "drone", "--", "sbatch", "--exclusive", "-N1", "--mem=2048mb",
                      "-t", "300", "-o", "/dev/null", "/usr/libexec/unchained-drone/drone")
             wait_for(lambda: drones(lab), 120, "an idle drone")
             warm.append(spawn(hub, "alice", f"warm{round_}", ANY_SITE))
-            stop(hub, "alice", f"warm{round_}")
+            hub.stop("alice", f"warm{round_}")
         if args.burst:
-            no_drones(lab)
+            wait_no_drones(lab, 180)
             burst_ready, burst_peak, burst_machines = burst(lab, hub, args.burst)
         gone_since = time.monotonic()
-        no_drones(lab)
+        wait_no_drones(lab, 180)
         gone = time.monotonic() - gone_since
     finally:
         lab.exec("hub", "condor_rm", fill, user="bob", check=False)
