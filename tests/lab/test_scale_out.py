@@ -102,6 +102,8 @@ def test_the_overlay_manager_counts_the_jobs_a_drone_could_take(lab):
 
 SITE_B_ONLY = {"preset": "site-b"}
 NAME = "siteb"
+# Site B's compute nodes, where drones run.
+SITE_B_NODE = r"sbn\d+\.siteb\.test"
 
 
 def drones(lab):
@@ -160,13 +162,13 @@ def test_a_notebook_for_site_b_gets_a_drone_and_runs_there(lab, hub, servers, no
     hub.wait_ready("alice", NAME, timeout=240)
     messages = spawn_messages(lab, "alice", NAME, since)
     assert any("is waiting for a worker at site B; one is being started for it" in m for m in messages), messages
-    assert any(re.search(r"is running on sbn\d+\.siteb\.test at site B; connecting", m) for m in messages), messages
+    assert any(re.search(rf"is running on {SITE_B_NODE} at site B; connecting", m) for m in messages), messages
 
     # The kernel runs on site B's node, in the job image, and writes a file that comes home.
     out = python(lab, hub, "alice", NAME, "import socket, os; open('from-site-b.txt', 'w').write('hello\\n'); "
                  "print(socket.gethostname(), os.path.isdir('/.singularity.d'), os.getuid())")
     node, in_image, _ = out.split()
-    assert re.fullmatch(r"sbn\d+\.siteb\.test", node) and in_image == "True", out
+    assert re.fullmatch(SITE_B_NODE, node) and in_image == "True", out
 
     # The drone that runs it: started by TARDIS at site B, joined through the
     # CCB with site B's drone token, and saying so.
@@ -276,8 +278,7 @@ def test_drones_keep_running_when_cobald_restarts(lab, hub, servers, no_drones):
                                                  "--since", "-20s").stdout, 60, "COBalD to look at the pool again")
     time.sleep(10)
     assert slurm_jobs(lab) == [(job, "RUNNING")]
-    assert re.fullmatch(r"sbn\d+\.siteb\.test",
-                        python(lab, hub, "alice", name, "import socket; print(socket.gethostname())"))
+    assert re.fullmatch(SITE_B_NODE, python(lab, hub, "alice", name, "import socket; print(socket.gethostname())"))
     hub.stop("alice", name)
 
 

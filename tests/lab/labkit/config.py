@@ -129,7 +129,7 @@ def site_b_node(n):
 
 
 # The central manager comes first: labctl asks it about the pool.
-HOSTS = (
+_HOSTS_BUT_SITE_B_NODES = (
     Host("cm", f"{SUBNET_PREFIX}.10", firewalled=False),
     Host("hub", f"{SUBNET_PREFIX}.11", firewalled=False),
     Host("pub", f"{SUBNET_PREFIX}.12", firewalled=False),
@@ -141,10 +141,10 @@ HOSTS = (
     # Site B: a Slurm controller that is also its login host, and compute
     # nodes, on which drones (startds in Slurm jobs) run notebook jobs.
     Host("sbctl", f"{SITE_B.prefix}.10", firewalled=True, site=SITE_B),
-    *(site_b_node(n) for n in range(1, SITE_B_NODES + 1)),
 )
+HOSTS = _HOSTS_BUT_SITE_B_NODES + tuple(site_b_node(n) for n in range(1, SITE_B_NODES + 1))
 # Every host the lab may have run, for `labctl down`.
-ALL_HOSTS = HOSTS[:-SITE_B_NODES] + tuple(site_b_node(n) for n in range(1, SITE_B_NODES_LISTED + 1))
+ALL_HOSTS = _HOSTS_BUT_SITE_B_NODES + tuple(site_b_node(n) for n in range(1, SITE_B_NODES_LISTED + 1))
 # The pool's own workers, whose startds Puppet runs.
 EXECUTE_HOSTS = tuple(h for h in HOSTS if h.runs_jobs and h.site == SITE_A)
 SITE_B_HOSTS = tuple(h for h in HOSTS if h.site == SITE_B)
